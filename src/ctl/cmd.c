@@ -1,0 +1,1875 @@
+/* The command grammar (iproute2-shaped) shared by the config file and the
+ * control socket: link, addr, route, neigh, stats, sysctl, help.
+ *
+ * Design note. Every command parses and validates all of its words into a
+ * request structure first and only then calls into the subsystems, so a
+ * command with a bad word changes nothing. Where an apply step itself can
+ * fail after an earlier one succeeded (`link set p0 mtu 9000 up` whose open()
+ * fails), the earlier steps are rolled back. Error messages start with the
+ * command and quote the offending word: "route: invalid prefix
+ * '10.0.0.0/33'". Output goes through the out_* API only: text lines in the
+ * iproute2 layouts, or one JSON document (arrays for show commands, an
+ * object for stats and sysctl, nothing for commands that change state).
+ * Control thread only. */
+#include "ctl/cmd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/util.h"
+#include "core/worker.h"
+#include "ctl/out.h"
+#include "ctl/sysctl.h"
+#include "dev/dev.h"
+#include "dev/driver.h"
+#include "fib/fib.h"
+#include "l2/neigh.h"
+#include "l3/addr.h"
+
+#define CTL_ERR_LEN 256
+#define CTL_WORDS_MAX 256
+#define CTL_LINE_MAX 65536
+#define ADDR_STR 46
+#define MAC_STR 18
+
+/* ---------------------------------------------------------------- helpers */
+
+static int fail(char *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(char *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, CTL_ERR_LEN, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Word cursor over a command's arguments. */
+struct words {
+	int argc;
+	char **argv;
+	int i;
+	const char *cmd;        /* "route", "link" ...: prefixes errors */
+	char *err;
+};
+
+static const char *w_peek(const struct words *w)
+{
+	return w->i < w->argc ? w->argv[w->i] : NULL;
+}
+
+static const char *w_next(struct words *w)
+{
+	return w->i < w->argc ? w->argv[w->i++] : NULL;
+}
+
+/* Value after keyword `key`; NULL with err set when missing. */
+static const char *w_value(struct words *w, const char *key)
+{
+	const char *v = w_next(w);
+
+	if (!v)
+		fail(w->err, "%s: missing value after '%s'", w->cmd, key);
+	return v;
+}
+
+static int w_unknown(struct words *w, const char *word)
+{
+	return fail(w->err, "%s: unknown argument '%.64s'", w->cmd, word);
+}
+
+static int w_dup(struct words *w, const char *key)
+{
+	return fail(w->err, "%s: '%s' given twice", w->cmd, key);
+}
+
+static bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+/* Decimal (or 0x hex) unsigned number within [min, max]. */
+static bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v)
+{
+	unsigned long long n;
+	char *end;
+	int base = 10;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!((s[0] >= '0' && s[0] <= '9') ||
+	      (base == 16 && strchr("abcdefABCDEF", s[0]) && s[0])))
+		return false;
+	errno = 0;
+	n = strtoull(s, &end, base);
+	if (*end || errno || n < min || n > max)
+		return false;
+	*v = (uint32_t)n;
+	return true;
+}
+
+static int num_arg(struct words *w, const char *key, uint32_t min,
+		   uint32_t max, uint32_t *v)
+{
+	const char *s = w_value(w, key);
+
+	if (!s)
+		return -1;
+	if (!parse_u32(s, min, max, v))
+		return fail(w->err, "%s: invalid %s '%.64s' (%u..%u)", w->cmd,
+			    key, s, min, max);
+	return 0;
+}
+
+static unsigned family_bits(int family)
+{
+	return family == AF_INET ? 32 : 128;
+}
+
+static const char *family_name(int family)
+{
+	return family == AF_INET ? "IPv4" : "IPv6";
+}
+
+/* An IPv4 or IPv6 address (by syntax); family 0 accepts both. */
+static bool parse_addr(const char *s, int want, int *family,
+		       union pkt_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if ((want == 0 || want == AF_INET) && inet_pton(AF_INET, s, &a->v4) == 1) {
+		*family = AF_INET;
+		return true;
+	}
+	if ((want == 0 || want == AF_INET6) && inet_pton(AF_INET6, s, a->v6) == 1) {
+		*family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+static void prefix_mask(int family, union pkt_addr *a, unsigned plen)
+{
+	uint8_t *b = family == AF_INET ? (uint8_t *)&a->v4 : a->v6;
+	unsigned nbytes = family_bits(family) / 8, i;
+
+	for (i = 0; i < nbytes; i++) {
+		if (plen >= 8 * (i + 1))
+			continue;
+		if (plen <= 8 * i)
+			b[i] = 0;
+		else
+			b[i] &= (uint8_t)(0xff00u >> (plen - 8 * i));
+	}
+}
+
+enum { PFX_OK, PFX_SYNTAX, PFX_HOSTBITS };
+
+/* Prefix length: 1 to 3 decimal digits, at most `max`. */
+static bool parse_plen(const char *s, unsigned max, uint32_t *n)
+{
+	size_t len = strlen(s), i;
+
+	if (len == 0 || len > 3)
+		return false;
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	*n = (uint32_t)atoi(s);
+	return *n <= max;
+}
+
+/* "A/PLEN", "A" (host prefix) or "default" (family `want`, else IPv4).
+ * Unless keep_host, bits beyond PLEN must be zero (PFX_HOSTBITS). */
+static int parse_prefix(const char *s, int want, bool keep_host, int *family,
+			union pkt_addr *a, uint8_t *plen)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	union pkt_addr m;
+	uint32_t n;
+
+	if (streq(s, "default")) {
+		*family = want ? want : AF_INET;
+		memset(a, 0, sizeof(*a));
+		*plen = 0;
+		return PFX_OK;
+	}
+	if (alen == 0 || alen >= sizeof(buf))
+		return PFX_SYNTAX;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (!parse_addr(buf, want, family, a))
+		return PFX_SYNTAX;
+	n = family_bits(*family);
+	if (slash && !parse_plen(slash + 1, n, &n))
+		return PFX_SYNTAX;
+	*plen = (uint8_t)n;
+	if (keep_host)
+		return PFX_OK;
+	m = *a;
+	prefix_mask(*family, &m, n);
+	if (memcmp(&m, a, sizeof(m)) != 0)
+		return PFX_HOSTBITS;
+	return PFX_OK;
+}
+
+static int prefix_arg(struct words *w, const char *s, int want, bool keep_host,
+		      int *family, union pkt_addr *a, uint8_t *plen)
+{
+	switch (parse_prefix(s, want, keep_host, family, a, plen)) {
+	case PFX_OK:
+		return 0;
+	case PFX_HOSTBITS:
+		return fail(w->err,
+			    "%s: invalid prefix '%.64s' (host bits set beyond the prefix length)",
+			    w->cmd, s);
+	default:
+		return fail(w->err, "%s: invalid prefix '%.64s'", w->cmd, s);
+	}
+}
+
+static bool hexval(char c, uint8_t *v)
+{
+	if (c >= '0' && c <= '9')
+		*v = (uint8_t)(c - '0');
+	else if (c >= 'a' && c <= 'f')
+		*v = (uint8_t)(c - 'a' + 10);
+	else if (c >= 'A' && c <= 'F')
+		*v = (uint8_t)(c - 'A' + 10);
+	else
+		return false;
+	return true;
+}
+
+/* Strict xx:xx:xx:xx:xx:xx. */
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned i;
+	uint8_t hi, lo;
+
+	if (strlen(s) != 17)
+		return false;
+	for (i = 0; i < 6; i++) {
+		if (!hexval(s[3 * i], &hi) || !hexval(s[3 * i + 1], &lo))
+			return false;
+		if (i < 5 && s[3 * i + 2] != ':')
+			return false;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+static struct dev *dev_arg(struct words *w, const char *name)
+{
+	struct dev *d = dev_by_name(name);
+
+	if (!d)
+		fail(w->err, "%s: unknown device '%.64s'", w->cmd, name);
+	return d;
+}
+
+static const char *dev_name_or(uint32_t ifindex, char *buf, size_t len)
+{
+	struct dev *d = ifindex ? dev_get(ifindex) : NULL;
+
+	if (d)
+		return d->name;
+	snprintf(buf, len, "if%u", ifindex);
+	return buf;
+}
+
+static int parse_table(const char *s, bool allow_all, uint32_t *t)
+{
+	if (streq(s, "main"))
+		*t = FIB_TABLE_MAIN;
+	else if (streq(s, "local"))
+		*t = FIB_TABLE_LOCAL;
+	else if (streq(s, "default"))
+		*t = FIB_TABLE_DEFAULT;
+	else if (allow_all && streq(s, "all"))
+		*t = FIB_TABLE_UNSPEC;
+	else if (!parse_u32(s, 1, UINT32_MAX, t))
+		return -1;
+	return 0;
+}
+
+static const char *table_name(uint32_t t, char *buf, size_t len)
+{
+	switch (t) {
+	case FIB_TABLE_MAIN:
+		return "main";
+	case FIB_TABLE_LOCAL:
+		return "local";
+	case FIB_TABLE_DEFAULT:
+		return "default";
+	default:
+		snprintf(buf, len, "%u", t);
+		return buf;
+	}
+}
+
+/* ------------------------------------------------------------------- link */
+
+static const char *const feature_names[] = {
+	"sg", "csum", "tso4", "tso6", "uso", "fraglist", "rxcsum",
+};
+
+static bool dev_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= DEV_NAME_MAX || streq(name, ".") || streq(name, ".."))
+		return false;
+	for (; *name; name++) {
+		unsigned char c = (unsigned char)*name;
+		if (c <= ' ' || c == '/' || c == ':' || c >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* Free a device that was created but never registered: what dev.c's
+ * dev_free() does (dev.h has no public call for it). */
+static void dev_discard(struct dev *d)
+{
+	if (d->ops && d->ops->destroy)
+		d->ops->destroy(d);
+	pthread_spin_destroy(&d->tx_lock);
+	free(d->priv);
+	free(d);
+}
+
+static int link_add(struct words *w)
+{
+	const char *name = w_next(w), *kw, *kind;
+	const struct dev_driver *drv;
+	char derr[CTL_ERR_LEN] = "";
+	struct dev *d;
+	int rc;
+
+	if (!name)
+		return fail(w->err, "link: missing device name after 'add'");
+	if (!dev_name_valid(name))
+		return fail(w->err,
+			    "link: invalid device name '%.64s' (1..%u characters, no spaces, '/' or ':')",
+			    name, DEV_NAME_MAX - 1);
+	if (dev_by_name(name))
+		return fail(w->err, "link: device '%s' already exists", name);
+	kw = w_next(w);
+	if (!kw || !streq(kw, "type"))
+		return fail(w->err, "link: expected 'type KIND' after '%s'", name);
+	kind = w_value(w, "type");
+	if (!kind)
+		return -1;
+	drv = dev_driver_find(kind);
+	if (!drv)
+		return fail(w->err, "link: unknown type '%.64s'", kind);
+	d = drv->create(name, w->argc - w->i, w->argv + w->i, derr);
+	if (!d)
+		return fail(w->err, "link: %s", derr[0] ? derr : "cannot create device");
+	rc = dev_register(d);
+	if (rc < 0) {
+		dev_discard(d);
+		return fail(w->err, "link: cannot register '%s': %s", name,
+			    strerror(-rc));
+	}
+	rc = worker_attach_dev(d, -1);
+	if (rc < 0) {
+		dev_unregister(d);
+		return fail(w->err, "link: cannot attach '%s' to a worker: %s",
+			    name, strerror(-rc));
+	}
+	return 0;
+}
+
+static void link_remove(struct dev *d)
+{
+	worker_detach_dev(d);
+	fib_flush_dev(d->ifindex);
+	neigh_flush_dev(d);
+	dev_unregister(d);
+}
+
+static int link_del(struct words *w)
+{
+	const char *name = w_next(w), *extra;
+	struct dev *d;
+
+	if (name && streq(name, "dev"))
+		name = w_next(w);
+	if (!name)
+		return fail(w->err, "link: missing device name after 'del'");
+	extra = w_next(w);
+	if (extra)
+		return w_unknown(w, extra);
+	d = dev_arg(w, name);
+	if (!d)
+		return -1;
+	link_remove(d);
+	return 0;
+}
+
+struct link_req {
+	int up;                 /* -1 unchanged, 0 down, 1 up */
+	bool set_mtu, set_mac, set_worker;
+	uint32_t mtu;
+	uint8_t mac[6];
+	int worker;
+};
+
+static int link_set_parse(struct words *w, struct link_req *q)
+{
+	/* Before the workers start, devices wait on worker 0's list. */
+	uint32_t nworkers = worker_count() ? worker_count() : 1;
+	const char *k, *v;
+	uint32_t n;
+
+	while ((k = w_next(w))) {
+		if (streq(k, "up") || streq(k, "down")) {
+			q->up = streq(k, "up");
+		} else if (streq(k, "mtu")) {
+			if (num_arg(w, "mtu", 68, 65535, &q->mtu) < 0)
+				return -1;
+			q->set_mtu = true;
+		} else if (streq(k, "address")) {
+			v = w_value(w, k);
+			if (!v)
+				return -1;
+			if (!parse_mac(v, q->mac))
+				return fail(w->err, "link: invalid MAC address '%.64s' (want xx:xx:xx:xx:xx:xx)", v);
+			if (q->mac[0] & 1)
+				return fail(w->err, "link: MAC address '%s' is multicast", v);
+			q->set_mac = true;
+		} else if (streq(k, "worker")) {
+			v = w_value(w, k);
+			if (!v)
+				return -1;
+			if (streq(v, "auto")) {
+				q->worker = -1;
+			} else if (parse_u32(v, 0, nworkers - 1, &n)) {
+				q->worker = (int)n;
+			} else {
+				return fail(w->err, "link: invalid worker '%.64s' (0..%u or auto)",
+					    v, nworkers - 1);
+			}
+			q->set_worker = true;
+		} else {
+			return w_unknown(w, k);
+		}
+	}
+	return 0;
+}
+
+/* Apply q to d; on a failing step undo the earlier ones. */
+static int link_set_apply(struct words *w, struct dev *d,
+			  const struct link_req *q)
+{
+	char derr[CTL_ERR_LEN] = "";
+	uint32_t old_mtu = d->mtu;
+	uint8_t old_mac[6];
+	int old_worker = d->worker_id, rc = 0, step = 0;
+	bool old_up = d->admin_up;
+
+	memcpy(old_mac, d->mac, 6);
+	if (q->up == 0 && d->admin_up)
+		dev_set_up(d, false, derr);
+	if (q->set_mtu && q->mtu != d->mtu) {
+		rc = dev_set_mtu(d, q->mtu, derr);
+		if (rc < 0)
+			goto undo;
+	}
+	step = 1;
+	if (q->set_mac && memcmp(q->mac, d->mac, 6)) {
+		rc = dev_set_mac(d, q->mac, derr); /* also renews the IPv6 LL */
+		if (rc < 0)
+			goto undo;
+	}
+	step = 2;
+	if (q->set_worker && q->worker != d->worker_id) {
+		worker_detach_dev(d);
+		rc = worker_attach_dev(d, q->worker);
+		if (rc < 0) {
+			snprintf(derr, sizeof(derr), "cannot move to worker %d: %s",
+				 q->worker, strerror(-rc));
+			goto undo;
+		}
+	}
+	step = 3;
+	if (q->up == 1 && !d->admin_up) {
+		rc = dev_set_up(d, true, derr);
+		if (rc < 0)
+			goto undo;
+	}
+	return 0;
+undo:
+	if (step >= 3 && q->set_worker && d->worker_id != old_worker) {
+		worker_detach_dev(d);
+		worker_attach_dev(d, old_worker);
+	}
+	if (step >= 2 && memcmp(old_mac, d->mac, 6)) {
+		char e2[CTL_ERR_LEN];
+		dev_set_mac(d, old_mac, e2);
+	}
+	if (step >= 1 && old_mtu != d->mtu) {
+		char e2[CTL_ERR_LEN];
+		dev_set_mtu(d, old_mtu, e2);
+	}
+	if (old_up && !d->admin_up) {
+		char e2[CTL_ERR_LEN];
+		dev_set_up(d, true, e2);
+	}
+	return fail(w->err, "link: %s: %s", d->name,
+		    derr[0] ? derr : strerror(rc < 0 ? -rc : EINVAL));
+}
+
+static int link_set(struct words *w)
+{
+	struct link_req q = { .up = -1 };
+	const char *name = w_next(w);
+	struct dev *d;
+
+	if (name && streq(name, "dev"))
+		name = w_next(w);
+	if (!name)
+		return fail(w->err, "link: missing device name after 'set'");
+	d = dev_arg(w, name);
+	if (!d)
+		return -1;
+	if (link_set_parse(w, &q) < 0)
+		return -1;
+	return link_set_apply(w, d, &q);
+}
+
+static void link_show_one(struct ctl_out *o, struct dev *d)
+{
+	char mac[MAC_STR];
+	unsigned i;
+	const char *kind = d->ops && d->ops->kind ? d->ops->kind : "?";
+	const char *state = d->oper_up ? "UP" : "DOWN";
+
+	out_mac(d->mac, mac);
+	out_text(o, "%u: %s: <BROADCAST,MULTICAST%s%s> mtu %u", d->ifindex,
+		 d->name, d->admin_up ? ",UP" : "",
+		 d->oper_up ? ",LOWER_UP" : "", d->mtu);
+	if (d->master)
+		out_text(o, " master %s", d->master->name);
+	out_text(o, " state %s kind %s", state, kind);
+	if (d->worker_id >= 0)
+		out_text(o, " worker %d\n", d->worker_id);
+	else
+		out_text(o, " worker none\n");
+	out_text(o, "    link/ether %s features", mac);
+	for (i = 0; i < ARRAY_SIZE(feature_names); i++)
+		if (d->features & (1u << i))
+			out_text(o, " %s", feature_names[i]);
+	out_text(o, "%s\n", d->features ? "" : " none");
+
+	out_obj_begin(o, NULL);
+	out_u64(o, "ifindex", d->ifindex);
+	out_str(o, "ifname", d->name);
+	out_str(o, "kind", kind);
+	out_arr_begin(o, "flags");
+	out_str(o, NULL, "BROADCAST");
+	out_str(o, NULL, "MULTICAST");
+	if (d->admin_up)
+		out_str(o, NULL, "UP");
+	if (d->oper_up)
+		out_str(o, NULL, "LOWER_UP");
+	out_arr_end(o);
+	out_str(o, "operstate", state);
+	out_u64(o, "mtu", d->mtu);
+	out_str(o, "address", mac);
+	out_arr_begin(o, "features");
+	for (i = 0; i < ARRAY_SIZE(feature_names); i++)
+		if (d->features & (1u << i))
+			out_str(o, NULL, feature_names[i]);
+	out_arr_end(o);
+	out_i64(o, "worker", d->worker_id);
+	if (d->master)
+		out_str(o, "master", d->master->name);
+	if (d->ops && d->ops->describe)
+		d->ops->describe(d, o);
+	out_obj_end(o);
+}
+
+static int link_show(struct words *w, struct ctl_out *o)
+{
+	const char *name = w_next(w), *extra;
+	struct dev *d, *only = NULL;
+
+	if (name && streq(name, "dev"))
+		name = w_next(w);
+	if (name) {
+		extra = w_next(w);
+		if (extra)
+			return w_unknown(w, extra);
+		only = dev_arg(w, name);
+		if (!only)
+			return -1;
+	}
+	out_arr_begin(o, NULL);
+	for (d = dev_next(NULL); d; d = dev_next(d))
+		if (!only || d == only)
+			link_show_one(o, d);
+	out_arr_end(o);
+	return 0;
+}
+
+static int cmd_link(struct words *w, struct ctl_out *o)
+{
+	const char *verb = w_next(w);
+
+	if (!verb || streq(verb, "show") || streq(verb, "list") || streq(verb, "ls"))
+		return link_show(w, o);
+	if (streq(verb, "add"))
+		return link_add(w);
+	if (streq(verb, "del") || streq(verb, "delete"))
+		return link_del(w);
+	if (streq(verb, "set"))
+		return link_set(w);
+	return fail(w->err, "link: unknown verb '%.64s' (add, del, set, show)", verb);
+}
+
+/* ------------------------------------------------------------------- addr */
+
+static int addr_change(struct words *w, bool add)
+{
+	const char *k, *v, *aw = NULL;
+	struct dev *d = NULL;
+	union pkt_addr a;
+	uint8_t plen;
+	int family;
+	char aerr[CTL_ERR_LEN] = "";
+
+	while ((k = w_next(w))) {
+		if (streq(k, "dev")) {
+			if (d)
+				return w_dup(w, k);
+			v = w_value(w, k);
+			if (!v || !(d = dev_arg(w, v)))
+				return -1;
+		} else if (!aw) {
+			aw = streq(k, "local") ? w_value(w, k) : k;
+			if (!aw)
+				return -1;
+			if (streq(aw, "default") ||
+			    prefix_arg(w, aw, 0, true, &family, &a, &plen) < 0)
+				return fail(w->err, "addr: invalid address '%.64s'", aw);
+		} else {
+			return w_unknown(w, k);
+		}
+	}
+	if (!aw)
+		return fail(w->err, "addr: missing address");
+	if (!d)
+		return fail(w->err, "addr: missing 'dev NAME'");
+	if ((add ? addr_add : addr_del)(d, family, &a, plen, aerr) < 0)
+		return fail(w->err, "addr: %s", aerr[0] ? aerr : "failed");
+	return 0;
+}
+
+static int addr_show_cmd(struct words *w, struct ctl_out *o)
+{
+	const char *k = w_next(w), *extra;
+	struct dev *d = NULL;
+
+	if (k && streq(k, "dev")) {
+		k = w_value(w, "dev");
+		if (!k)
+			return -1;
+	}
+	if (k) {
+		extra = w_next(w);
+		if (extra)
+			return w_unknown(w, extra);
+		d = dev_arg(w, k);
+		if (!d)
+			return -1;
+	}
+	out_arr_begin(o, NULL);
+	addr_show(o, d);
+	out_arr_end(o);
+	return 0;
+}
+
+static int cmd_addr(struct words *w, struct ctl_out *o)
+{
+	const char *verb = w_next(w);
+
+	if (!verb || streq(verb, "show") || streq(verb, "list") || streq(verb, "ls"))
+		return addr_show_cmd(w, o);
+	if (streq(verb, "add"))
+		return addr_change(w, true);
+	if (streq(verb, "del") || streq(verb, "delete"))
+		return addr_change(w, false);
+	return fail(w->err, "addr: unknown verb '%.64s' (add, del, show)", verb);
+}
+
+/* ------------------------------------------------------------------ route */
+
+/* Parsed `route add|del|...` words. Addresses are kept with their words so
+ * family mismatches can be reported once the prefix family is known. */
+struct route_req {
+	struct fib_route r;
+	const char *prefix_w;
+	bool have_type, have_metric, have_table, have_proto, have_mtu;
+	bool have_dev, have_via, multipath;
+	const char *gw_w[FIB_NH_MAX];
+	const char *src_w;
+	int gw_family[FIB_NH_MAX];
+	int src_family;
+};
+
+static int route_type_word(const char *s)
+{
+	if (streq(s, "unicast"))
+		return FIB_UNICAST;
+	if (streq(s, "blackhole"))
+		return FIB_BLACKHOLE;
+	if (streq(s, "unreachable"))
+		return FIB_UNREACHABLE;
+	if (streq(s, "prohibit"))
+		return FIB_PROHIBIT;
+	return 0;
+}
+
+static int route_gw(struct words *w, struct route_req *q, unsigned idx)
+{
+	const char *v = w_value(w, "via");
+
+	if (!v)
+		return -1;
+	if (!parse_addr(v, 0, &q->gw_family[idx], &q->r.nh[idx].gw))
+		return fail(w->err, "route: invalid gateway '%.64s'", v);
+	q->gw_w[idx] = v;
+	q->r.nh[idx].has_gw = true;
+	return 0;
+}
+
+static int route_nh_dev(struct words *w, struct fib_nh *nh, const char *key)
+{
+	const char *v = w_value(w, key);
+	struct dev *d;
+
+	if (!v || !(d = dev_arg(w, v)))
+		return -1;
+	nh->ifindex = d->ifindex;
+	return 0;
+}
+
+/* `nexthop via GW [dev NAME] [weight N]`; stops at the next other word. */
+static int route_nexthop(struct words *w, struct route_req *q)
+{
+	unsigned idx = q->r.nnh;
+	struct fib_nh *nh = &q->r.nh[idx];
+	bool via = false, dev = false, weight = false;
+	const char *k;
+
+	if (q->have_via || q->have_dev)
+		return fail(w->err, "route: 'nexthop' cannot be mixed with a top-level 'via'/'dev'");
+	if (idx >= FIB_NH_MAX)
+		return fail(w->err, "route: too many nexthops (max %u)", FIB_NH_MAX);
+	q->multipath = true;
+	nh->weight = 1;
+	while ((k = w_peek(w))) {
+		if (streq(k, "via")) {
+			if (via)
+				return w_dup(w, k);
+			w->i++;
+			if (route_gw(w, q, idx) < 0)
+				return -1;
+			via = true;
+		} else if (streq(k, "dev")) {
+			if (dev)
+				return w_dup(w, k);
+			w->i++;
+			if (route_nh_dev(w, nh, k) < 0)
+				return -1;
+			dev = true;
+		} else if (streq(k, "weight")) {
+			if (weight)
+				return w_dup(w, k);
+			w->i++;
+			if (num_arg(w, "weight", 1, 256, &nh->weight) < 0)
+				return -1;
+			weight = true;
+		} else {
+			break;
+		}
+	}
+	if (!via && !dev)
+		return fail(w->err, "route: empty nexthop (want 'nexthop via GW [dev NAME] [weight N]')");
+	q->r.nnh++;
+	return 0;
+}
+
+/* One keyword (and its value) of a route request. */
+static int route_word(struct words *w, struct route_req *q, const char *k)
+{
+	const char *v;
+	int t;
+
+	if (streq(k, "via")) {
+		if (q->have_via)
+			return w_dup(w, k);
+		if (q->multipath)
+			return fail(w->err, "route: 'via' cannot be mixed with 'nexthop'");
+		q->have_via = true;
+		return route_gw(w, q, 0);
+	}
+	if (streq(k, "dev") || streq(k, "oif")) {
+		if (q->have_dev)
+			return w_dup(w, k);
+		if (q->multipath)
+			return fail(w->err, "route: 'dev' cannot be mixed with 'nexthop'");
+		q->have_dev = true;
+		return route_nh_dev(w, &q->r.nh[0], k);
+	}
+	if (streq(k, "nexthop"))
+		return route_nexthop(w, q);
+	if (streq(k, "metric") || streq(k, "priority") || streq(k, "preference")) {
+		if (q->have_metric)
+			return w_dup(w, k);
+		q->have_metric = true;
+		return num_arg(w, "metric", 0, UINT32_MAX, &q->r.metric);
+	}
+	if (streq(k, "table")) {
+		if (q->have_table)
+			return w_dup(w, k);
+		q->have_table = true;
+		v = w_value(w, k);
+		if (!v)
+			return -1;
+		if (parse_table(v, false, &q->r.table) < 0)
+			return fail(w->err, "route: invalid table '%.64s'", v);
+		return 0;
+	}
+	if (streq(k, "src")) {
+		if (q->src_w)
+			return w_dup(w, k);
+		v = w_value(w, k);
+		if (!v)
+			return -1;
+		if (!parse_addr(v, 0, &q->src_family, &q->r.prefsrc))
+			return fail(w->err, "route: invalid src '%.64s'", v);
+		q->src_w = v;
+		q->r.has_prefsrc = true;
+		return 0;
+	}
+	if (streq(k, "mtu")) {
+		if (q->have_mtu)
+			return w_dup(w, k);
+		q->have_mtu = true;
+		return num_arg(w, "mtu", 68, 65535, &q->r.mtu);
+	}
+	if (streq(k, "proto")) {
+		if (q->have_proto)
+			return w_dup(w, k);
+		q->have_proto = true;
+		v = w_value(w, k);
+		if (!v)
+			return -1;
+		if (streq(v, "static"))
+			q->r.proto = FIB_PROTO_STATIC;
+		else if (streq(v, "kernel"))
+			q->r.proto = FIB_PROTO_KERNEL;
+		else
+			return fail(w->err, "route: invalid proto '%.64s' (static, kernel)", v);
+		return 0;
+	}
+	t = route_type_word(k);
+	if (t && !q->prefix_w && !q->have_type) {
+		q->have_type = true;
+		q->r.type = (uint8_t)t;
+		return 0;
+	}
+	if (!q->prefix_w) {
+		int fam;
+		if (prefix_arg(w, k, q->r.family, false, &fam, &q->r.prefix,
+			       &q->r.plen) < 0)
+			return -1;
+		q->r.family = (uint8_t)fam;
+		q->prefix_w = k;
+		return 0;
+	}
+	return w_unknown(w, k);
+}
+
+/* Checks that need the whole request. */
+static int route_check(struct words *w, struct route_req *q, bool del)
+{
+	unsigned i;
+	int fam = q->r.family;
+
+	if (!q->prefix_w)
+		return fail(w->err, "route: missing prefix");
+	for (i = 0; i < FIB_NH_MAX; i++)
+		if (q->gw_w[i] && q->gw_family[i] != fam)
+			return fail(w->err, "route: gateway '%.64s' is not %s like prefix '%.64s'",
+				    q->gw_w[i], family_name(fam), q->prefix_w);
+	if (q->src_w && q->src_family != fam)
+		return fail(w->err, "route: src '%.64s' is not %s like prefix '%.64s'",
+			    q->src_w, family_name(fam), q->prefix_w);
+	if (q->src_w && !del && !addr_is_local(fam, &q->r.prefsrc))
+		return fail(w->err, "route: src '%.64s' is not a local address", q->src_w);
+	if (q->have_mtu && fam == AF_INET6 && q->r.mtu < 1280)
+		return fail(w->err, "route: invalid mtu '%u' for IPv6 (1280..65535)", q->r.mtu);
+	if (q->r.type != FIB_UNICAST && q->r.type != 0 &&
+	    (q->have_via || q->have_dev || q->multipath))
+		return fail(w->err, "route: %s route takes no 'via', 'dev' or 'nexthop'",
+			    fib_type_name(q->r.type));
+	if (!del && q->r.type == FIB_UNICAST && !q->have_via && !q->have_dev &&
+	    !q->multipath)
+		return fail(w->err, "route: need 'via GW', 'dev NAME' or 'nexthop' for '%.64s'",
+			    q->prefix_w);
+	return 0;
+}
+
+static int route_parse(struct words *w, struct route_req *q, int family,
+		       bool del)
+{
+	const char *k;
+
+	memset(q, 0, sizeof(*q));
+	q->r.family = (uint8_t)family;
+	q->r.table = FIB_TABLE_MAIN;
+	q->r.proto = FIB_PROTO_STATIC;
+	while ((k = w_next(w)))
+		if (route_word(w, q, k) < 0)
+			return -1;
+	if (route_check(w, q, del) < 0)
+		return -1;
+	if (!q->have_type && !del)
+		q->r.type = FIB_UNICAST;
+	if (q->have_via || q->have_dev) {
+		q->r.nnh = 1;
+		q->r.nh[0].weight = 1;
+	}
+	q->r.scope = FIB_SCOPE_UNIVERSE;
+	if (q->r.type == FIB_UNICAST && q->r.nnh == 1 && !q->r.nh[0].has_gw)
+		q->r.scope = FIB_SCOPE_LINK;
+	return 0;
+}
+
+static int route_change(struct words *w, int family, const char *verb)
+{
+	struct route_req *q = malloc(sizeof(*q));
+	char ferr[CTL_ERR_LEN] = "";
+	bool del = streq(verb, "del") || streq(verb, "delete");
+	unsigned flags = FIB_F_EXCL;
+	int rc;
+
+	if (!q)
+		return fail(w->err, "route: out of memory");
+	rc = route_parse(w, q, family, del);
+	if (rc == 0) {
+		if (streq(verb, "replace"))
+			flags = FIB_F_REPLACE;
+		else if (streq(verb, "append"))
+			flags = FIB_F_APPEND;
+		rc = del ? fib_route_del(&q->r, ferr)
+			 : fib_route_add(&q->r, flags, ferr);
+		if (rc < 0)
+			fail(w->err, "route: %s %s: %s", verb, q->prefix_w,
+			     ferr[0] ? ferr : strerror(-rc));
+	}
+	free(q);
+	return rc < 0 ? -1 : 0;
+}
+
+/* `route show` filter and output state. */
+struct route_walk {
+	struct ctl_out *o;
+	const union pkt_addr *prefix; /* exact prefix filter, or NULL */
+	int family;
+	uint8_t plen;
+	uint32_t ifindex;             /* device filter, or 0 */
+};
+
+static const char *route_dst(const struct fib_route *r, char *buf)
+{
+	char a[ADDR_STR];
+
+	if (r->plen == 0 && (r->type == FIB_UNICAST || r->type == FIB_BLACKHOLE ||
+			     r->type == FIB_UNREACHABLE || r->type == FIB_PROHIBIT))
+		return strcpy(buf, "default");
+	out_addr(r->family, &r->prefix, a);
+	if (r->plen == family_bits(r->family))
+		snprintf(buf, ADDR_STR + 4, "%s", a);
+	else
+		snprintf(buf, ADDR_STR + 4, "%s/%u", a, r->plen);
+	return buf;
+}
+
+static const char *proto_name(uint8_t p)
+{
+	return p == FIB_PROTO_KERNEL ? "kernel" : p == FIB_PROTO_STATIC ? "static" : "unspec";
+}
+
+static const char *scope_name(uint8_t s)
+{
+	return s == FIB_SCOPE_LINK ? "link" : s == FIB_SCOPE_HOST ? "host" : "global";
+}
+
+static void route_nh_text(struct ctl_out *o, int family, const struct fib_nh *nh)
+{
+	char a[ADDR_STR], dn[16];
+
+	if (nh->has_gw)
+		out_text(o, " via %s", out_addr(family, &nh->gw, a));
+	if (nh->ifindex)
+		out_text(o, " dev %s", dev_name_or(nh->ifindex, dn, sizeof(dn)));
+}
+
+static void route_nh_json(struct ctl_out *o, int family, const struct fib_nh *nh)
+{
+	char a[ADDR_STR], dn[16];
+
+	if (nh->has_gw)
+		out_str(o, "gateway", out_addr(family, &nh->gw, a));
+	if (nh->ifindex)
+		out_str(o, "dev", dev_name_or(nh->ifindex, dn, sizeof(dn)));
+}
+
+static void route_text(struct ctl_out *o, const struct fib_route *r)
+{
+	char dst[ADDR_STR + 4], a[ADDR_STR], tb[12];
+	unsigned i;
+
+	if (r->type != FIB_UNICAST)
+		out_text(o, "%s ", fib_type_name(r->type));
+	out_text(o, "%s", route_dst(r, dst));
+	if (r->nnh == 1)
+		route_nh_text(o, r->family, &r->nh[0]);
+	if (r->table != FIB_TABLE_MAIN)
+		out_text(o, " table %s", table_name(r->table, tb, sizeof(tb)));
+	if (r->proto == FIB_PROTO_KERNEL)
+		out_text(o, " proto kernel");
+	if (r->scope != FIB_SCOPE_UNIVERSE)
+		out_text(o, " scope %s", scope_name(r->scope));
+	if (r->has_prefsrc)
+		out_text(o, " src %s", out_addr(r->family, &r->prefsrc, a));
+	if (r->type == FIB_UNICAST || r->metric)
+		out_text(o, " metric %u", r->metric);
+	if (r->mtu)
+		out_text(o, " mtu %u", r->mtu);
+	out_text(o, "\n");
+	for (i = 0; r->nnh > 1 && i < r->nnh; i++) {
+		out_text(o, "\tnexthop");
+		route_nh_text(o, r->family, &r->nh[i]);
+		out_text(o, " weight %u\n", r->nh[i].weight);
+	}
+}
+
+static void route_json(struct ctl_out *o, const struct fib_route *r)
+{
+	char dst[ADDR_STR + 4], a[ADDR_STR];
+	unsigned i;
+
+	out_obj_begin(o, NULL);
+	out_str(o, "type", fib_type_name(r->type));
+	out_str(o, "dst", route_dst(r, dst));
+	out_str(o, "family", r->family == AF_INET ? "inet" : "inet6");
+	if (r->nnh == 1)
+		route_nh_json(o, r->family, &r->nh[0]);
+	out_u64(o, "table", r->table);
+	out_str(o, "protocol", proto_name(r->proto));
+	out_str(o, "scope", scope_name(r->scope));
+	if (r->has_prefsrc)
+		out_str(o, "prefsrc", out_addr(r->family, &r->prefsrc, a));
+	out_u64(o, "metric", r->metric);
+	if (r->mtu)
+		out_u64(o, "mtu", r->mtu);
+	out_arr_begin(o, "nexthops");
+	for (i = 0; i < r->nnh; i++) {
+		out_obj_begin(o, NULL);
+		route_nh_json(o, r->family, &r->nh[i]);
+		out_u64(o, "weight", r->nh[i].weight);
+		out_obj_end(o);
+	}
+	out_arr_end(o);
+	out_obj_end(o);
+}
+
+static bool route_uses_dev(const struct fib_route *r, uint32_t ifindex)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nnh; i++)
+		if (r->nh[i].ifindex == ifindex)
+			return true;
+	return false;
+}
+
+static void route_walk_fn(const struct fib_route *r, void *arg)
+{
+	struct route_walk *rw = arg;
+
+	if (rw->prefix && (r->family != rw->family || r->plen != rw->plen ||
+			   memcmp(&r->prefix, rw->prefix, sizeof(r->prefix))))
+		return;
+	if (rw->ifindex && !route_uses_dev(r, rw->ifindex))
+		return;
+	route_text(rw->o, r);
+	route_json(rw->o, r);
+}
+
+static int route_show(struct words *w, struct ctl_out *o, int family)
+{
+	struct route_walk rw = { .o = o, .family = family };
+	uint32_t table = FIB_TABLE_MAIN;
+	union pkt_addr pfx;
+	bool have_table = false;
+	const char *k, *v;
+	struct dev *d;
+	int fam;
+
+	while ((k = w_next(w))) {
+		if (streq(k, "-4") || streq(k, "-6")) {
+			rw.family = streq(k, "-4") ? AF_INET : AF_INET6;
+		} else if (streq(k, "table")) {
+			if (have_table)
+				return w_dup(w, k);
+			v = w_value(w, k);
+			if (!v)
+				return -1;
+			if (parse_table(v, true, &table) < 0)
+				return fail(w->err, "route: invalid table '%.64s'", v);
+			have_table = true;
+		} else if (streq(k, "dev")) {
+			if (rw.ifindex)
+				return w_dup(w, k);
+			v = w_value(w, k);
+			if (!v || !(d = dev_arg(w, v)))
+				return -1;
+			rw.ifindex = d->ifindex;
+		} else if (!rw.prefix) {
+			if (prefix_arg(w, k, rw.family, false, &fam, &pfx, &rw.plen) < 0)
+				return -1;
+			rw.family = fam;
+			rw.prefix = &pfx;
+		} else {
+			return w_unknown(w, k);
+		}
+	}
+	if (rw.prefix && family && rw.family != family)
+		return fail(w->err, "route: prefix is not %s", family_name(family));
+	out_arr_begin(o, NULL);
+	fib_walk(table, rw.family, route_walk_fn, &rw);
+	out_arr_end(o);
+	return 0;
+}
+
+/* Multipath hash for `route get`: mixes source and destination like a
+ * flow hash so that different flows may pick different nexthops. */
+static uint32_t route_get_hash(const struct fib_flow *fl)
+{
+	const uint8_t *p[2] = { (const uint8_t *)&fl->dst, (const uint8_t *)&fl->src };
+	uint32_t h = 2166136261u;
+	unsigned i, j;
+
+	for (j = 0; j < 2; j++)
+		for (i = 0; i < sizeof(union pkt_addr); i++)
+			h = (h ^ p[j][i]) * 16777619u;
+	return h;
+}
+
+struct route_get_req {
+	struct fib_flow fl;
+	const char *dst_w, *from_w;
+	struct dev *iif, *oif;
+};
+
+static int route_get_parse(struct words *w, struct route_get_req *q, int family)
+{
+	const char *k, *v;
+	int fam;
+
+	while ((k = w_next(w))) {
+		if (streq(k, "from")) {
+			if (q->from_w)
+				return w_dup(w, k);
+			v = w_value(w, k);
+			if (!v)
+				return -1;
+			if (!parse_addr(v, 0, &fam, &q->fl.src))
+				return fail(w->err, "route: invalid address '%.64s'", v);
+			q->from_w = v;
+		} else if (streq(k, "iif") || streq(k, "oif")) {
+			struct dev **dp = streq(k, "iif") ? &q->iif : &q->oif;
+			if (*dp)
+				return w_dup(w, k);
+			v = w_value(w, k);
+			if (!v || !(*dp = dev_arg(w, v)))
+				return -1;
+		} else if (streq(k, "mark")) {
+			if (num_arg(w, "mark", 0, UINT32_MAX, &q->fl.mark) < 0)
+				return -1;
+		} else if (!q->dst_w) {
+			if (!parse_addr(k, family, &fam, &q->fl.dst))
+				return fail(w->err, "route: invalid address '%.64s'", k);
+			q->fl.family = (uint8_t)fam;
+			q->dst_w = k;
+		} else {
+			return w_unknown(w, k);
+		}
+	}
+	if (!q->dst_w)
+		return fail(w->err, "route: missing address after 'get'");
+	if (q->from_w && !parse_addr(q->from_w, q->fl.family, &fam, &q->fl.src))
+		return fail(w->err, "route: from '%.64s' is not %s like '%.64s'",
+			    q->from_w, family_name(q->fl.family), q->dst_w);
+	q->fl.iif = q->iif ? q->iif->ifindex : 0;
+	q->fl.oif = q->oif ? q->oif->ifindex : 0;
+	q->fl.hash = route_get_hash(&q->fl);
+	return 0;
+}
+
+static int route_get(struct words *w, struct ctl_out *o, int family)
+{
+	struct route_get_req q;
+	struct fib_result res;
+	const struct fib_route *r;
+	char a[ADDR_STR], gw[ADDR_STR], src[ADDR_STR], tb[12], dn[16];
+	union pkt_addr sa;
+	struct dev *nd = NULL;
+	bool have_src = false;
+	int fam;
+
+	memset(&q, 0, sizeof(q));
+	memset(&res, 0, sizeof(res));
+	if (route_get_parse(w, &q, family) < 0)
+		return -1;
+	fam = q.fl.family;
+	if (!fib_lookup(&q.fl, &res) || !res.route)
+		return fail(w->err, "route: Network is unreachable (no route to %s)", q.dst_w);
+	r = res.route;
+	out_addr(fam, &q.fl.dst, a);
+	if (res.nh && res.nh->ifindex)
+		nd = dev_get(res.nh->ifindex);
+	if (r->has_prefsrc) {
+		sa = r->prefsrc;
+		have_src = true;
+	} else if (nd && (r->type == FIB_UNICAST || r->type == FIB_LOCAL)) {
+		have_src = dev_pick_src(nd, fam, &q.fl.dst, &sa);
+	}
+	if (have_src)
+		out_addr(fam, &sa, src);
+	table_name(res.table, tb, sizeof(tb));
+
+	out_text(o, "%s%s%s", r->type == FIB_UNICAST ? "" : fib_type_name(r->type),
+		 r->type == FIB_UNICAST ? "" : " ", a);
+	if (q.from_w)
+		out_text(o, " from %s", q.from_w);
+	if (res.nh && res.nh->has_gw)
+		out_text(o, " via %s", out_addr(fam, &res.nh->gw, gw));
+	if (res.nh && res.nh->ifindex)
+		out_text(o, " dev %s", dev_name_or(res.nh->ifindex, dn, sizeof(dn)));
+	out_text(o, " table %s", tb);
+	if (have_src)
+		out_text(o, " src %s", src);
+	if (r->mtu)
+		out_text(o, " mtu %u", r->mtu);
+	if (q.iif)
+		out_text(o, " iif %s", q.iif->name);
+	out_text(o, "\n");
+
+	out_arr_begin(o, NULL);
+	out_obj_begin(o, NULL);
+	out_str(o, "type", fib_type_name(r->type));
+	out_str(o, "dst", a);
+	if (q.from_w)
+		out_str(o, "from", q.from_w);
+	if (res.nh)
+		route_nh_json(o, fam, res.nh);
+	out_u64(o, "table", res.table);
+	if (have_src)
+		out_str(o, "prefsrc", src);
+	if (r->mtu)
+		out_u64(o, "mtu", r->mtu);
+	if (q.iif)
+		out_str(o, "iif", q.iif->name);
+	out_obj_end(o);
+	out_arr_end(o);
+	return 0;
+}
+
+static int cmd_route(struct words *w, struct ctl_out *o)
+{
+	const char *verb;
+	int family = 0;
+
+	while ((verb = w_peek(w)) && (streq(verb, "-4") || streq(verb, "-6"))) {
+		family = streq(verb, "-4") ? AF_INET : AF_INET6;
+		w->i++;
+	}
+	verb = w_next(w);
+	if (!verb || streq(verb, "show") || streq(verb, "list") || streq(verb, "ls"))
+		return route_show(w, o, family);
+	if (streq(verb, "add") || streq(verb, "del") || streq(verb, "delete") ||
+	    streq(verb, "replace") || streq(verb, "append"))
+		return route_change(w, family, verb);
+	if (streq(verb, "get"))
+		return route_get(w, o, family);
+	return fail(w->err, "route: unknown verb '%.64s' (add, del, replace, append, show, get)",
+		    verb);
+}
+
+/* ------------------------------------------------------------------ neigh */
+
+static int neigh_change(struct words *w, bool add)
+{
+	const char *k, *v, *aw = NULL, *macw = NULL;
+	struct dev *d = NULL;
+	union pkt_addr a;
+	uint8_t mac[6];
+	int family = 0, rc;
+	char as[ADDR_STR];
+
+	while ((k = w_next(w))) {
+		if (streq(k, "dev")) {
+			if (d)
+				return w_dup(w, k);
+			v = w_value(w, k);
+			if (!v || !(d = dev_arg(w, v)))
+				return -1;
+		} else if (streq(k, "lladdr")) {
+			if (macw)
+				return w_dup(w, k);
+			macw = w_value(w, k);
+			if (!macw)
+				return -1;
+			if (!parse_mac(macw, mac))
+				return fail(w->err, "neigh: invalid MAC address '%.64s' (want xx:xx:xx:xx:xx:xx)",
+					    macw);
+		} else if (streq(k, "nud")) {
+			v = w_value(w, k);
+			if (!v)
+				return -1;
+			if (!streq(v, "permanent"))
+				return fail(w->err, "neigh: unsupported nud state '%.64s' (permanent)", v);
+		} else if (!aw) {
+			if (!parse_addr(k, 0, &family, &a))
+				return fail(w->err, "neigh: invalid address '%.64s'", k);
+			aw = k;
+		} else {
+			return w_unknown(w, k);
+		}
+	}
+	if (!aw)
+		return fail(w->err, "neigh: missing address");
+	if (!d)
+		return fail(w->err, "neigh: missing 'dev NAME'");
+	if (add && !macw)
+		return fail(w->err, "neigh: missing 'lladdr MAC'");
+	if (!add && macw)
+		return fail(w->err, "neigh: 'lladdr' is not used by 'del'");
+	rc = add ? neigh_add_static(d, family, &a, mac) : neigh_del(d, family, &a);
+	if (rc < 0) {
+		out_addr(family, &a, as);
+		if (!add && rc == -ENOENT)
+			return fail(w->err, "neigh: no entry for %s on %s", as, d->name);
+		return fail(w->err, "neigh: cannot %s %s on %s: %s", add ? "add" : "delete",
+			    as, d->name, strerror(-rc));
+	}
+	return 0;
+}
+
+static int neigh_show_cmd(struct words *w, struct ctl_out *o)
+{
+	const char *k, *v;
+	struct dev *d = NULL;
+
+	while ((k = w_next(w))) {
+		if (!streq(k, "dev"))
+			return w_unknown(w, k);
+		if (d)
+			return w_dup(w, k);
+		v = w_value(w, k);
+		if (!v || !(d = dev_arg(w, v)))
+			return -1;
+	}
+	out_arr_begin(o, NULL);
+	neigh_show(o, d);
+	out_arr_end(o);
+	return 0;
+}
+
+static int cmd_neigh(struct words *w, struct ctl_out *o)
+{
+	const char *verb = w_next(w);
+
+	if (!verb || streq(verb, "show") || streq(verb, "list") || streq(verb, "ls"))
+		return neigh_show_cmd(w, o);
+	if (streq(verb, "add") || streq(verb, "replace"))
+		return neigh_change(w, true);
+	if (streq(verb, "del") || streq(verb, "delete"))
+		return neigh_change(w, false);
+	return fail(w->err, "neigh: unknown verb '%.64s' (add, del, show)", verb);
+}
+
+/* ------------------------------------------------------------------ stats */
+
+struct stats_tot {
+	struct dev_stats s;
+	uint64_t rx_drops, tx_drops;
+};
+
+static void stats_accumulate(struct stats_tot *t, const struct dev_stats *s)
+{
+	unsigned r;
+
+	t->s.rx_packets += s->rx_packets;
+	t->s.rx_bytes += s->rx_bytes;
+	t->s.tx_packets += s->tx_packets;
+	t->s.tx_bytes += s->tx_bytes;
+	t->s.forwarded += s->forwarded;
+	t->s.delivered += s->delivered;
+	t->s.originated += s->originated;
+	t->s.fwd_in += s->fwd_in;
+	t->s.split_extra += s->split_extra;
+	for (r = 0; r < DROP_MAX; r++) {
+		t->s.rx_drops[r] += s->rx_drops[r];
+		t->s.tx_drops[r] += s->tx_drops[r];
+		t->rx_drops += s->rx_drops[r];
+		t->tx_drops += s->tx_drops[r];
+	}
+}
+
+/* Conservation check. `queued` is how many packets may legitimately sit
+ * in the neighbor queues: exact for the total, an upper bound per device. */
+struct balance {
+	bool rx_ok, tx_ok;
+	uint64_t rx_out, tx_in, tx_out;
+};
+
+static struct balance stats_balance(const struct stats_tot *t, uint64_t queued,
+				    bool exact)
+{
+	struct balance b;
+
+	b.rx_out = t->s.forwarded + t->s.delivered + t->rx_drops;
+	b.tx_in = t->s.fwd_in + t->s.originated + t->s.split_extra;
+	b.tx_out = t->s.tx_packets + t->tx_drops;
+	b.rx_ok = t->s.rx_packets == b.rx_out;
+	if (exact)
+		b.tx_ok = b.tx_in == b.tx_out + queued;
+	else
+		b.tx_ok = b.tx_in >= b.tx_out && b.tx_in - b.tx_out <= queued;
+	return b;
+}
+
+static void stats_drops_text(struct ctl_out *o, const char *label,
+			     const uint64_t *drops)
+{
+	unsigned r;
+	bool any = false;
+
+	for (r = 0; r < DROP_MAX; r++) {
+		if (!drops[r])
+			continue;
+		out_text(o, "%s %s %llu", any ? "" : label, drop_name(r),
+			 (unsigned long long)drops[r]);
+		any = true;
+	}
+	if (any)
+		out_text(o, "\n");
+}
+
+static void stats_drops_json(struct ctl_out *o, const char *key,
+			     const uint64_t *drops)
+{
+	unsigned r;
+
+	out_obj_begin(o, key);
+	for (r = 0; r < DROP_MAX; r++)
+		if (drops[r])
+			out_u64(o, drop_name(r), drops[r]);
+	out_obj_end(o);
+}
+
+static void stats_counters(struct ctl_out *o, const struct stats_tot *t,
+			   const struct balance *b, uint64_t queued)
+{
+	const struct dev_stats *s = &t->s;
+
+	out_text(o, "    rx_packets %llu rx_bytes %llu forwarded %llu delivered %llu rx_drops %llu\n",
+		 (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
+		 (unsigned long long)s->forwarded, (unsigned long long)s->delivered,
+		 (unsigned long long)t->rx_drops);
+	out_text(o, "    tx_packets %llu tx_bytes %llu fwd_in %llu originated %llu split_extra %llu tx_drops %llu\n",
+		 (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
+		 (unsigned long long)s->fwd_in, (unsigned long long)s->originated,
+		 (unsigned long long)s->split_extra, (unsigned long long)t->tx_drops);
+	stats_drops_text(o, "    rx drops:", s->rx_drops);
+	stats_drops_text(o, "    tx drops:", s->tx_drops);
+	if (b->rx_ok && b->tx_ok) {
+		out_text(o, "    conservation: ok\n");
+	} else {
+		out_text(o, "    conservation: MISMATCH (");
+		if (!b->rx_ok)
+			out_text(o, "rx_packets %llu != forwarded + delivered + rx_drops %llu%s",
+				 (unsigned long long)s->rx_packets,
+				 (unsigned long long)b->rx_out, b->tx_ok ? "" : "; ");
+		if (!b->tx_ok)
+			out_text(o, "fwd_in + originated + split_extra %llu != tx_packets + tx_drops %llu + queued (<= %llu)",
+				 (unsigned long long)b->tx_in,
+				 (unsigned long long)b->tx_out,
+				 (unsigned long long)queued);
+		out_text(o, ")\n");
+	}
+
+	out_u64(o, "rx_packets", s->rx_packets);
+	out_u64(o, "rx_bytes", s->rx_bytes);
+	out_u64(o, "tx_packets", s->tx_packets);
+	out_u64(o, "tx_bytes", s->tx_bytes);
+	out_u64(o, "forwarded", s->forwarded);
+	out_u64(o, "delivered", s->delivered);
+	out_u64(o, "originated", s->originated);
+	out_u64(o, "fwd_in", s->fwd_in);
+	out_u64(o, "split_extra", s->split_extra);
+	out_u64(o, "rx_dropped", t->rx_drops);
+	out_u64(o, "tx_dropped", t->tx_drops);
+	stats_drops_json(o, "rx_drops", s->rx_drops);
+	stats_drops_json(o, "tx_drops", s->tx_drops);
+	out_bool(o, "rx_balance_ok", b->rx_ok);
+	out_bool(o, "tx_balance_ok", b->tx_ok);
+}
+
+static void stats_total(struct ctl_out *o, const struct stats_tot *all,
+			uint64_t queued)
+{
+	uint64_t orphans[DROP_MAX], norphan = 0;
+	struct balance b = stats_balance(all, queued, true);
+	unsigned r;
+
+	for (r = 0; r < DROP_MAX; r++) {
+		orphans[r] = dev_orphan_drops(r);
+		norphan += orphans[r];
+	}
+	out_text(o, "total:\n");
+	out_obj_begin(o, "total");
+	stats_counters(o, all, &b, queued);
+	out_text(o, "    neigh_queued %llu orphan_drops %llu\n",
+		 (unsigned long long)queued, (unsigned long long)norphan);
+	stats_drops_text(o, "    orphan drops:", orphans);
+	out_u64(o, "neigh_queued", queued);
+	out_u64(o, "orphan_dropped", norphan);
+	stats_drops_json(o, "orphan_drops", orphans);
+	out_obj_end(o);
+}
+
+static int cmd_stats(struct words *w, struct ctl_out *o)
+{
+	struct stats_tot all, t;
+	struct dev_stats raw;
+	struct balance b;
+	struct dev *d, *only = NULL;
+	uint64_t queued = neigh_queued_total();
+	const char *k, *v;
+
+	while ((k = w_next(w))) {
+		if (!streq(k, "dev"))
+			return w_unknown(w, k);
+		if (only)
+			return w_dup(w, k);
+		v = w_value(w, k);
+		if (!v || !(only = dev_arg(w, v)))
+			return -1;
+	}
+	memset(&all, 0, sizeof(all));
+	out_obj_begin(o, NULL);
+	out_arr_begin(o, "devices");
+	for (d = dev_next(NULL); d; d = dev_next(d)) {
+		memset(&t, 0, sizeof(t));
+		dev_stats_sum(d, &raw);
+		stats_accumulate(&t, &raw);
+		stats_accumulate(&all, &raw);
+		if (only && d != only)
+			continue;
+		b = stats_balance(&t, queued, false);
+		out_text(o, "%u: %s\n", d->ifindex, d->name);
+		out_obj_begin(o, NULL);
+		out_u64(o, "ifindex", d->ifindex);
+		out_str(o, "ifname", d->name);
+		stats_counters(o, &t, &b, queued);
+		out_obj_end(o);
+	}
+	out_arr_end(o);
+	stats_total(o, &all, queued);
+	out_obj_end(o);
+	return 0;
+}
+
+/* ----------------------------------------------------------------- sysctl */
+
+static void sysctl_print(struct ctl_out *o, const struct sysctl_var *v)
+{
+	uint32_t val = sysctl_get(v);
+
+	out_text(o, "%s = %u\n", v->name, val);
+	out_u64(o, v->name, val);
+}
+
+static int cmd_sysctl(struct words *w, struct ctl_out *o)
+{
+	const struct sysctl_var *vars[CTL_WORDS_MAX];
+	uint32_t vals[CTL_WORDS_MAX];
+	bool sets[CTL_WORDS_MAX];
+	unsigned n = 0, i, nall;
+	const struct sysctl_var *all;
+	char name[128];
+	const char *k, *eq;
+
+	if (w->i >= w->argc)
+		return fail(w->err, "sysctl: missing NAME, NAME=VALUE or -a");
+	while ((k = w_next(w))) {
+		if (streq(k, "-a")) {
+			if (n || w->i < w->argc)
+				return fail(w->err, "sysctl: '-a' takes no other arguments");
+			all = sysctl_vars(&nall);
+			out_obj_begin(o, NULL);
+			for (i = 0; i < nall; i++)
+				sysctl_print(o, &all[i]);
+			out_obj_end(o);
+			return 0;
+		}
+		if (streq(k, "-w"))
+			continue;
+		if (n >= CTL_WORDS_MAX)
+			return fail(w->err, "sysctl: too many arguments");
+		eq = strchr(k, '=');
+		if (eq && (size_t)(eq - k) >= sizeof(name))
+			return fail(w->err, "sysctl: unknown variable '%.64s'", k);
+		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - k) : 127, k);
+		vars[n] = sysctl_find(name);
+		if (!vars[n])
+			return fail(w->err, "sysctl: unknown variable '%.64s'", name);
+		sets[n] = eq != NULL;
+		if (eq && sysctl_parse(vars[n], eq + 1, &vals[n], w->err) < 0)
+			return -1;
+		n++;
+	}
+	if (n == 0)
+		return fail(w->err, "sysctl: missing NAME=VALUE");
+	out_obj_begin(o, NULL);
+	for (i = 0; i < n; i++) {
+		if (sets[i])
+			sysctl_set(vars[i], vals[i]);
+		sysctl_print(o, vars[i]);
+	}
+	out_obj_end(o);
+	return 0;
+}
+
+/* ------------------------------------------------------------------- help */
+
+static const char help_text[] =
+	"link add NAME type KIND ARGS...\n"
+	"link del NAME\n"
+	"link set NAME [up|down] [mtu N] [address MAC] [worker N|auto]\n"
+	"link show [NAME]\n"
+	"addr add|del ADDR/PLEN dev NAME\n"
+	"addr show [dev NAME]\n"
+	"route [-4|-6] add|del|replace|append [TYPE] PREFIX [via GW] [dev NAME]\n"
+	"      [metric N] [table N] [src ADDR] [mtu N] [proto static|kernel]\n"
+	"      [nexthop via GW [dev NAME] [weight N]]...\n"
+	"  TYPE := unicast|blackhole|unreachable|prohibit   PREFIX := A/PLEN|A|default\n"
+	"route [-4|-6] show [table N|main|local|all] [dev NAME] [PREFIX]\n"
+	"route get ADDR [from ADDR] [iif NAME] [oif NAME] [mark N]\n"
+	"neigh add|replace ADDR lladdr MAC dev NAME\n"
+	"neigh del ADDR dev NAME\n"
+	"neigh show [dev NAME]\n"
+	"stats [dev NAME]\n"
+	"sysctl NAME | NAME=VALUE... | -a\n"
+	"help\n";
+
+static int cmd_help(struct words *w, struct ctl_out *o)
+{
+	const struct dev_driver *const *drv = dev_driver_list();
+
+	out_text(o, "%s", help_text);
+	out_text(o, "link kinds:");
+	for (; drv && *drv; drv++)
+		out_text(o, "\n  %s %s", (*drv)->kind, (*drv)->usage ? (*drv)->usage : "");
+	out_text(o, "\n");
+	out_obj_begin(o, NULL);
+	out_str(o, "help", help_text);
+	out_obj_end(o);
+	return 0;
+}
+
+/* --------------------------------------------------------------- dispatch */
+
+struct ctl_cmd {
+	const char *name;
+	const char *canon;      /* name used in error messages */
+	int (*fn)(struct words *w, struct ctl_out *o);
+};
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "link", "link", cmd_link },
+	{ "addr", "addr", cmd_addr },
+	{ "address", "addr", cmd_addr },
+	{ "route", "route", cmd_route },
+	{ "neigh", "neigh", cmd_neigh },
+	{ "neighbor", "neigh", cmd_neigh },
+	{ "neighbour", "neigh", cmd_neigh },
+	{ "stats", "stats", cmd_stats },
+	{ "sysctl", "sysctl", cmd_sysctl },
+	{ "help", "help", cmd_help },
+};
+
+int ctl_exec(int argc, char **argv, struct ctl_out *out, char *err)
+{
+	struct words w = { .argc = argc, .argv = argv, .i = 1, .err = err };
+	size_t len0 = out->len;
+	int depth0 = out->depth;
+	bool first0 = out->first[depth0];
+	unsigned i;
+	int rc = -1;
+
+	err[0] = '\0';
+	if (argc < 1)
+		return fail(err, "empty command");
+	for (i = 0; i < ARRAY_SIZE(ctl_cmds); i++) {
+		if (streq(argv[0], ctl_cmds[i].name)) {
+			w.cmd = ctl_cmds[i].canon;
+			rc = ctl_cmds[i].fn(&w, out);
+			break;
+		}
+	}
+	if (i == ARRAY_SIZE(ctl_cmds))
+		fail(err, "unknown command '%.64s' (try 'help')", argv[0]);
+	if (rc == 0 && out->oom)
+		rc = fail(err, "%s: output failed (out of memory)", argv[0]);
+	if (rc < 0) {
+		if (!err[0])
+			fail(err, "%s: failed", argv[0]);
+		out->oom = false;
+		out->len = len0;
+		if (out->buf)
+			out->buf[len0] = '\0';
+		out->depth = depth0;
+		out->first[depth0] = first0;
+		return -1;
+	}
+	return 0;
+}
+
+/* Split a line into words in a buffer of its own: whitespace separates,
+ * '#' outside quotes starts a comment, "..." groups (\" and \\ inside). */
+static int split_words(const char *line, char *buf, char **argv, int *argc,
+		       char *err)
+{
+	const char *s = line;
+	char *d = buf;
+	int n = 0;
+
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+			s++;
+		if (!*s || *s == '#')
+			break;
+		if (n >= CTL_WORDS_MAX)
+			return fail(err, "too many words (max %d)", CTL_WORDS_MAX);
+		argv[n++] = d;
+		while (*s && *s != ' ' && *s != '\t' && *s != '\r' && *s != '\n') {
+			if (*s == '"') {
+				s++;
+				while (*s && *s != '"') {
+					if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+						s++;
+					*d++ = *s++;
+				}
+				if (*s != '"')
+					return fail(err, "unterminated quote");
+				s++;
+			} else if (*s == '#') {
+				break;
+			} else {
+				*d++ = *s++;
+			}
+		}
+		*d++ = '\0';
+		if (*s == '#')
+			break;
+	}
+	*argc = n;
+	return 0;
+}
+
+int ctl_exec_line(const char *line, struct ctl_out *out, char *err)
+{
+	size_t len = strlen(line);
+	char **argv;
+	char *buf;
+	int argc = 0, rc;
+
+	err[0] = '\0';
+	if (len > CTL_LINE_MAX)
+		return fail(err, "line too long (max %d bytes)", CTL_LINE_MAX);
+	buf = malloc(len + 1);
+	argv = calloc(CTL_WORDS_MAX, sizeof(*argv));
+	if (!buf || !argv) {
+		free(buf);
+		free(argv);
+		return fail(err, "out of memory");
+	}
+	rc = split_words(line, buf, argv, &argc, err);
+	if (rc == 0 && argc > 0)
+		rc = ctl_exec(argc, argv, out, err);
+	free(buf);
+	free(argv);
+	return rc;
+}
+
+int ctl_load_file(const char *path, char *err, unsigned errlen)
+{
+	char cerr[CTL_ERR_LEN];
+	struct ctl_out out;
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned lineno = 0;
+	int rc = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	out_init(&out, false);
+	while (getline(&line, &cap, f) >= 0) {
+		lineno++;
+		if (strlen(line) > CTL_LINE_MAX) {
+			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
+			rc = -1;
+			break;
+		}
+		if (ctl_exec_line(line, &out, cerr) < 0) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, cerr);
+			rc = -1;
+			break;
+		}
+		out_reset(&out);
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	out_fini(&out);
+	fclose(f);
+	return rc;
+}

@@ -1,0 +1,766 @@
+/* FIB: routing tables by id, route add/del/replace/append with Linux's
+ * semantics, table lookups with ECMP nexthop selection, and walks.
+ *
+ * Design note. A table holds one trie per family (fib_trie.c); each prefix
+ * in a trie holds an immutable list of routes ordered like Linux's aliases:
+ * metric ascending, and within one metric in the order add/append/prepend
+ * put them. A lookup takes the first route of the longest matching prefix.
+ * Every change builds a new list, publishes it with one pointer store and
+ * frees the old list (and any route it dropped) after a grace period, so
+ * readers never lock and never see a half-made change.
+ *
+ * Tables are created on first use and live until fib_fini(); they hang in a
+ * small RCU-published hash (readers) and in an id-sorted list (walks). Table
+ * id 0 (FIB_TABLE_UNSPEC) means main for add, del and lookup, as in Linux.
+ *
+ * Multipath: a route's nexthops split the 32-bit flow hash space into
+ * contiguous ranges proportional to their weights (hash-threshold, like
+ * Linux's fib_select_multipath), so one flow always takes one nexthop. */
+#include "fib/fib.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <urcu-qsbr.h>
+
+#include "core/util.h"
+#include "fib/fib_rules.h"
+#include "fib/fib_trie.h"
+
+#define FIB_ERR_SIZE 256
+#define FIB_WEIGHT_MAX 256u     /* Linux: rtnh_hops + 1 */
+#define FIB_TABLE_HASH 64u
+
+/* A stored route; the public part comes first so a route pointer is the
+ * entry pointer (one allocation, freed with free()). */
+struct fib_entry {
+	struct fib_route r;
+	uint32_t wsum;              /* sum of nexthop weights */
+};
+
+struct fib_table {
+	uint32_t id;
+	struct fib_table *hnext;    /* hash chain, RCU-published */
+	struct fib_table *next;     /* all tables by id; control thread */
+	struct fib_trie trie[2];    /* [0] IPv4, [1] IPv6 */
+};
+
+static struct fib_table *fib_hash[FIB_TABLE_HASH];
+static struct fib_table *fib_tables;
+
+static void fib_err(char *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void fib_err(char *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, FIB_ERR_SIZE, fmt, ap);
+	va_end(ap);
+}
+
+static bool family_ok(int family)
+{
+	return family == AF_INET || family == AF_INET6;
+}
+
+static unsigned family_idx(int family)
+{
+	return family == AF_INET ? 0 : 1;
+}
+
+static uint32_t table_norm(uint32_t id)
+{
+	return id == FIB_TABLE_UNSPEC ? FIB_TABLE_MAIN : id;
+}
+
+/* ---- prefix helpers ---- */
+
+void fib_prefix_mask(int family, union pkt_addr *a, unsigned plen)
+{
+	unsigned bits = fib_family_bits(family);
+
+	fib_key_to(family, fib_key_mask(fib_key_from(family, a),
+					 plen < bits ? plen : bits), a);
+}
+
+bool fib_prefix_match(int family, const union pkt_addr *prefix,
+		      unsigned plen, const union pkt_addr *a)
+{
+	unsigned bits = fib_family_bits(family);
+
+	return fib_key_match(fib_key_from(family, prefix),
+			     fib_key_from(family, a), plen < bits ? plen : bits);
+}
+
+const char *fib_type_name(uint8_t type)
+{
+	static const char *const names[] = {
+		[FIB_UNICAST] = "unicast",
+		[FIB_LOCAL] = "local",
+		[FIB_BROADCAST] = "broadcast",
+		[FIB_BLACKHOLE] = "blackhole",
+		[FIB_UNREACHABLE] = "unreachable",
+		[FIB_PROHIBIT] = "prohibit",
+	};
+
+	if (type < ARRAY_SIZE(names) && names[type])
+		return names[type];
+	return "unknown";
+}
+
+/* Copy of a with the bytes the family does not use cleared. */
+static union pkt_addr addr_norm(int family, const union pkt_addr *a)
+{
+	union pkt_addr n;
+
+	memset(&n, 0, sizeof(n));
+	if (family == AF_INET)
+		n.v4 = a->v4;
+	else
+		memcpy(n.v6, a->v6, sizeof(n.v6));
+	return n;
+}
+
+static bool addr_eq(int family, const union pkt_addr *a,
+		    const union pkt_addr *b)
+{
+	return family == AF_INET ? a->v4 == b->v4
+				 : memcmp(a->v6, b->v6, sizeof(a->v6)) == 0;
+}
+
+static const char *addr_str(int family, const union pkt_addr *a, char *buf)
+{
+	if (!inet_ntop(family, a, buf, INET6_ADDRSTRLEN))
+		snprintf(buf, INET6_ADDRSTRLEN, "?");
+	return buf;
+}
+
+/* ---- tables ---- */
+
+static struct fib_table *table_find(uint32_t id)
+{
+	struct fib_table *t;
+
+	t = rcu_dereference(fib_hash[id % FIB_TABLE_HASH]);
+	for (; t; t = rcu_dereference(t->hnext))
+		if (t->id == id)
+			return t;
+	return NULL;
+}
+
+static struct fib_table *table_get_or_create(uint32_t id)
+{
+	struct fib_table *t = table_find(id), **pp;
+
+	if (t)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->id = id;
+	fib_trie_init(&t->trie[0], AF_INET);
+	fib_trie_init(&t->trie[1], AF_INET6);
+	t->hnext = fib_hash[id % FIB_TABLE_HASH];
+	rcu_assign_pointer(fib_hash[id % FIB_TABLE_HASH], t);
+	for (pp = &fib_tables; *pp && (*pp)->id < id; pp = &(*pp)->next)
+		;
+	t->next = *pp;
+	*pp = t;
+	return t;
+}
+
+static void rlist_free_all(struct fib_rlist *rl)
+{
+	for (uint32_t i = 0; i < rl->n; i++)
+		free(rl->r[i]);
+	free(rl);
+}
+
+int fib_init(void)
+{
+	if (!table_get_or_create(FIB_TABLE_LOCAL) ||
+	    !table_get_or_create(FIB_TABLE_MAIN) ||
+	    fib_rules_init() != 0) {
+		fib_fini();
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void fib_fini(void)
+{
+	struct fib_table *t, *next;
+
+	fib_rules_fini();
+	for (t = fib_tables; t; t = next) {
+		next = t->next;
+		fib_trie_destroy(&t->trie[0], rlist_free_all);
+		fib_trie_destroy(&t->trie[1], rlist_free_all);
+		free(t);
+	}
+	fib_tables = NULL;
+	memset(fib_hash, 0, sizeof(fib_hash));
+}
+
+/* ---- validation ---- */
+
+static int check_prefix(int family, const union pkt_addr *prefix,
+			unsigned plen, char *err)
+{
+	unsigned bits;
+	union pkt_addr m;
+	char buf[INET6_ADDRSTRLEN], mbuf[INET6_ADDRSTRLEN];
+
+	if (!family_ok(family)) {
+		fib_err(err, "unsupported address family %d", family);
+		return -EINVAL;
+	}
+	bits = fib_family_bits(family);
+	if (plen > bits) {
+		fib_err(err, "invalid prefix length %u (max %u)", plen, bits);
+		return -EINVAL;
+	}
+	m = *prefix;
+	fib_prefix_mask(family, &m, plen);
+	if (!addr_eq(family, &m, prefix)) {
+		fib_err(err, "invalid prefix for given prefix length: %s/%u "
+			"has host bits set (network is %s/%u)",
+			addr_str(family, prefix, buf), plen,
+			addr_str(family, &m, mbuf), plen);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool type_has_nexthops(uint8_t type)
+{
+	return type == FIB_UNICAST || type == FIB_LOCAL ||
+	       type == FIB_BROADCAST;
+}
+
+static int check_nexthops(const struct fib_route *r, char *err)
+{
+	const char *tn = fib_type_name(r->type);
+
+	if (!type_has_nexthops(r->type)) {
+		if (r->nnh == 0)
+			return 0;
+		for (unsigned i = 0; i < r->nnh && i < FIB_NH_MAX; i++)
+			if (r->nh[i].has_gw || r->nh[i].ifindex) {
+				fib_err(err, "a %s route takes no gateway or "
+					"device", tn);
+				return -EINVAL;
+			}
+		return 0;
+	}
+	if (r->nnh == 0 || r->nnh > FIB_NH_MAX) {
+		fib_err(err, "a %s route needs 1..%u nexthops, got %u", tn,
+			FIB_NH_MAX, r->nnh);
+		return -EINVAL;
+	}
+	if (r->type != FIB_UNICAST && r->nnh > 1) {
+		fib_err(err, "multipath is only for unicast routes, not %s", tn);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < r->nnh; i++) {
+		const struct fib_nh *nh = &r->nh[i];
+
+		if (!nh->has_gw && !nh->ifindex) {
+			fib_err(err, "nexthop %u needs a gateway or a device",
+				i + 1);
+			return -EINVAL;
+		}
+		if (r->type != FIB_UNICAST && !nh->ifindex) {
+			fib_err(err, "a %s route needs a device", tn);
+			return -EINVAL;
+		}
+		if (nh->weight < 1 || nh->weight > FIB_WEIGHT_MAX) {
+			fib_err(err, "nexthop %u: weight %u out of range 1..%u",
+				i + 1, nh->weight, FIB_WEIGHT_MAX);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int check_route(const struct fib_route *r, char *err)
+{
+	int rc = check_prefix(r->family, &r->prefix, r->plen, err);
+
+	if (rc)
+		return rc;
+	if (r->type < FIB_UNICAST || r->type > FIB_PROHIBIT) {
+		fib_err(err, "unknown route type %u", r->type);
+		return -EINVAL;
+	}
+	return check_nexthops(r, err);
+}
+
+/* ---- route entries and lists ---- */
+
+static struct fib_entry *entry_new(const struct fib_route *r, uint32_t table)
+{
+	struct fib_entry *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->r.family = r->family;
+	e->r.plen = r->plen;
+	e->r.type = r->type;
+	e->r.proto = r->proto;
+	e->r.scope = r->scope;
+	e->r.table = table;
+	e->r.metric = r->metric;
+	e->r.prefix = addr_norm(r->family, &r->prefix);
+	e->r.has_prefsrc = r->has_prefsrc;
+	if (r->has_prefsrc)
+		e->r.prefsrc = addr_norm(r->family, &r->prefsrc);
+	e->r.mtu = r->mtu;
+	e->r.nnh = type_has_nexthops(r->type) ? r->nnh : 0;
+	for (unsigned i = 0; i < e->r.nnh; i++) {
+		struct fib_nh *nh = &e->r.nh[i];
+
+		nh->has_gw = r->nh[i].has_gw;
+		if (nh->has_gw)
+			nh->gw = addr_norm(r->family, &r->nh[i].gw);
+		nh->ifindex = r->nh[i].ifindex;
+		nh->weight = r->nh[i].weight;
+		e->wsum += nh->weight;
+	}
+	return e;
+}
+
+static bool nh_equal(int family, const struct fib_nh *a, const struct fib_nh *b)
+{
+	return a->has_gw == b->has_gw && a->ifindex == b->ifindex &&
+	       a->weight == b->weight &&
+	       (!a->has_gw || addr_eq(family, &a->gw, &b->gw));
+}
+
+/* Same type and route information (Linux's "same fib_info"): such a route
+ * at the same key is a duplicate. Key fields are compared by the caller. */
+static bool route_same(const struct fib_route *a, const struct fib_route *b)
+{
+	if (a->type != b->type || a->proto != b->proto ||
+	    a->scope != b->scope || a->mtu != b->mtu || a->nnh != b->nnh ||
+	    a->has_prefsrc != b->has_prefsrc)
+		return false;
+	if (a->has_prefsrc && !addr_eq(a->family, &a->prefsrc, &b->prefsrc))
+		return false;
+	for (unsigned i = 0; i < a->nnh; i++)
+		if (!nh_equal(a->family, &a->nh[i], &b->nh[i]))
+			return false;
+	return true;
+}
+
+static struct fib_rlist *rlist_alloc(uint32_t n)
+{
+	struct fib_rlist *rl = malloc(sizeof(*rl) + n * sizeof(rl->r[0]));
+
+	if (rl)
+		rl->n = n;
+	return rl;
+}
+
+/* old (may be NULL) with e inserted at pos. */
+static struct fib_rlist *rlist_insert(const struct fib_rlist *old,
+				      uint32_t pos, struct fib_route *e)
+{
+	uint32_t n = old ? old->n : 0;
+	struct fib_rlist *rl = rlist_alloc(n + 1);
+
+	if (!rl)
+		return NULL;
+	for (uint32_t i = 0, j = 0; i <= n; i++)
+		rl->r[i] = i == pos ? e : old->r[j++];
+	return rl;
+}
+
+/* old without the route at pos; NULL with *empty set when nothing is left. */
+static struct fib_rlist *rlist_remove(const struct fib_rlist *old,
+				      uint32_t pos, bool *empty)
+{
+	struct fib_rlist *rl;
+
+	*empty = old->n == 1;
+	if (*empty)
+		return NULL;
+	rl = rlist_alloc(old->n - 1);
+	if (!rl)
+		return NULL;
+	for (uint32_t i = 0, j = 0; i < old->n; i++)
+		if (i != pos)
+			rl->r[j++] = old->r[i];
+	return rl;
+}
+
+/* Publish rl for the key of `key` in its trie; defer the old list and the
+ * routes in `gone`. On failure rl is freed and nothing changes. */
+static int publish(struct fib_trie *trie, const struct fib_route *key,
+		   struct fib_rlist *rl, struct fib_route *gone, char *err)
+{
+	struct fib_gc gc = { 0 };
+
+	if (fib_trie_set(trie, &key->prefix, key->plen, rl, &gc) != 0) {
+		free(rl);
+		fib_err(err, "out of memory");
+		return -ENOMEM;
+	}
+	fib_gc_defer(&gc, gone);
+	fib_gc_flush(&gc);
+	return 0;
+}
+
+/* ---- add / del ---- */
+
+/* Where a new route goes in old (Linux fib_table_insert): sets *pos and
+ * *replace (the route at *pos is to be replaced rather than pushed back).
+ * Returns 0, 1 when an identical route is being replaced (no change), or
+ * -errno with err filled. */
+static int place_route(const struct fib_rlist *old, const struct fib_route *e,
+		       unsigned flags, uint32_t *pos, bool *replace, char *err)
+{
+	uint32_t n = old ? old->n : 0, first = 0, same = 0;
+	int match = -1;
+	char buf[INET6_ADDRSTRLEN];
+
+	*replace = false;
+	while (first < n && old->r[first]->metric < e->metric)
+		first++;
+	while (first + same < n && old->r[first + same]->metric == e->metric) {
+		if (match < 0 && route_same(old->r[first + same], e))
+			match = (int)(first + same);
+		same++;
+	}
+	*pos = first;
+	if (same == 0)
+		return 0;
+	if (flags & FIB_F_EXCL) {
+		fib_err(err, "route %s/%u metric %u already exists in table %u",
+			addr_str(e->family, &e->prefix, buf), e->plen,
+			e->metric, e->table);
+		return -EEXIST;
+	}
+	if (flags & FIB_F_REPLACE) {
+		if (match == (int)first)
+			return 1;   /* identical: nothing to do */
+		*replace = true;
+	} else if (flags & FIB_F_APPEND) {
+		*pos = first + same;
+	}
+	if (match >= 0) {
+		fib_err(err, "an identical route %s/%u metric %u exists in "
+			"table %u", addr_str(e->family, &e->prefix, buf),
+			e->plen, e->metric, e->table);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+int fib_route_add(const struct fib_route *r, unsigned flags, char *err)
+{
+	uint32_t table = table_norm(r->table), pos;
+	const unsigned known = FIB_F_EXCL | FIB_F_REPLACE | FIB_F_APPEND;
+	struct fib_entry *e;
+	struct fib_table *t;
+	struct fib_trie *trie;
+	struct fib_rlist *old, *rl;
+	bool replace;
+	int rc;
+
+	if (flags & ~known) {
+		fib_err(err, "unknown route flags 0x%x", flags & ~known);
+		return -EINVAL;
+	}
+	rc = check_route(r, err);
+	if (rc)
+		return rc;
+	e = entry_new(r, table);
+	t = e ? table_get_or_create(table) : NULL;
+	if (!t) {
+		free(e);
+		fib_err(err, "out of memory");
+		return -ENOMEM;
+	}
+	trie = &t->trie[family_idx(r->family)];
+	old = fib_trie_get(trie, &e->r.prefix, e->r.plen);
+	rc = place_route(old, &e->r, flags, &pos, &replace, err);
+	if (rc != 0) {
+		free(e);
+		return rc < 0 ? rc : 0;
+	}
+	if (replace) {
+		rl = rlist_alloc(old->n);
+		if (rl) {
+			memcpy(rl->r, old->r, old->n * sizeof(old->r[0]));
+			rl->r[pos] = &e->r;
+		}
+	} else {
+		rl = rlist_insert(old, pos, &e->r);
+	}
+	if (!rl) {
+		free(e);
+		fib_err(err, "out of memory");
+		return -ENOMEM;
+	}
+	rc = publish(trie, &e->r, rl, replace ? old->r[pos] : NULL, err);
+	if (rc)
+		free(e);
+	return rc;
+}
+
+/* Does a stored nexthop match a request's nexthop on the fields it sets? */
+static bool nh_matches(int family, const struct fib_nh *want,
+		       const struct fib_nh *have)
+{
+	if (want->ifindex && want->ifindex != have->ifindex)
+		return false;
+	if (want->has_gw &&
+	    (!have->has_gw || !addr_eq(family, &want->gw, &have->gw)))
+		return false;
+	return !want->weight || want->weight == have->weight;
+}
+
+static bool nh_unset(const struct fib_nh *nh)
+{
+	return !nh->has_gw && !nh->ifindex;
+}
+
+static bool del_matches(const struct fib_route *want,
+			const struct fib_route *have)
+{
+	if (want->type && want->type != have->type)
+		return false;
+	if (want->metric && want->metric != have->metric)
+		return false;
+	if (want->nnh == 0 || (want->nnh == 1 && nh_unset(&want->nh[0])))
+		return true;
+	if (want->nnh == 1)   /* Linux compares with the first nexthop */
+		return have->nnh >= 1 &&
+		       nh_matches(want->family, &want->nh[0], &have->nh[0]);
+	if (want->nnh != have->nnh)
+		return false;
+	for (unsigned i = 0; i < want->nnh; i++)
+		if (!nh_matches(want->family, &want->nh[i], &have->nh[i]))
+			return false;
+	return true;
+}
+
+int fib_route_del(const struct fib_route *r, char *err)
+{
+	uint32_t table = table_norm(r->table);
+	struct fib_table *t;
+	struct fib_trie *trie;
+	struct fib_rlist *old, *rl;
+	struct fib_route *gone;
+	char buf[INET6_ADDRSTRLEN];
+	bool empty;
+	int rc;
+
+	rc = check_prefix(r->family, &r->prefix, r->plen, err);
+	if (rc)
+		return rc;
+	if (r->nnh > FIB_NH_MAX) {
+		fib_err(err, "too many nexthops: %u (max %u)", r->nnh,
+			FIB_NH_MAX);
+		return -EINVAL;
+	}
+	t = table_find(table);
+	trie = t ? &t->trie[family_idx(r->family)] : NULL;
+	old = trie ? fib_trie_get(trie, &r->prefix, r->plen) : NULL;
+	for (uint32_t i = 0; old && i < old->n; i++) {
+		if (!del_matches(r, old->r[i]))
+			continue;
+		gone = old->r[i];
+		rl = rlist_remove(old, i, &empty);
+		if (!rl && !empty) {
+			fib_err(err, "out of memory");
+			return -ENOMEM;
+		}
+		return publish(trie, gone, rl, gone, err);
+	}
+	fib_err(err, "no such route %s/%u in table %u",
+		addr_str(r->family, &r->prefix, buf), r->plen, table);
+	return -ENOENT;
+}
+
+/* ---- device flush ---- */
+
+static bool route_uses_dev(const struct fib_route *r, uint32_t ifindex)
+{
+	for (unsigned i = 0; i < r->nnh; i++)
+		if (r->nh[i].ifindex == ifindex)
+			return true;
+	return false;
+}
+
+struct flush_ctx {
+	uint32_t ifindex;
+	struct fib_route **keys;    /* one route per prefix to change */
+	size_t n, cap;
+	bool oom;
+};
+
+static void flush_collect(struct fib_rlist *rl, void *arg)
+{
+	struct flush_ctx *c = arg;
+	struct fib_route **nk;
+	size_t cap;
+	bool hit = false;
+
+	for (uint32_t i = 0; i < rl->n && !hit; i++)
+		hit = route_uses_dev(rl->r[i], c->ifindex);
+	if (!hit || c->oom)
+		return;
+	if (c->n == c->cap) {
+		cap = c->cap ? c->cap * 2 : 64;
+		nk = realloc(c->keys, cap * sizeof(*nk));
+		if (!nk) {
+			c->oom = true;
+			return;
+		}
+		c->keys = nk;
+		c->cap = cap;
+	}
+	c->keys[c->n++] = rl->r[0];
+}
+
+/* Drop the routes of one prefix that use the device; returns false on OOM. */
+static bool flush_prefix(struct fib_trie *trie, const struct fib_route *key,
+			 uint32_t ifindex, struct fib_gc *gc)
+{
+	struct fib_rlist *old = fib_trie_get(trie, &key->prefix, key->plen);
+	struct fib_rlist *rl;
+	uint32_t keep = 0;
+
+	for (uint32_t i = 0; i < old->n; i++)
+		keep += !route_uses_dev(old->r[i], ifindex);
+	rl = keep ? rlist_alloc(keep) : NULL;
+	if (keep && !rl)
+		return false;
+	for (uint32_t i = 0, j = 0; i < old->n; i++) {
+		if (route_uses_dev(old->r[i], ifindex))
+			fib_gc_defer(gc, old->r[i]);
+		else
+			rl->r[j++] = old->r[i];
+	}
+	/* Cannot fail: the prefix exists, so no node is allocated. */
+	fib_trie_set(trie, &key->prefix, key->plen, rl, gc);
+	return true;
+}
+
+static void flush_trie(struct fib_trie *trie, uint32_t ifindex)
+{
+	struct flush_ctx c = { .ifindex = ifindex };
+	struct fib_gc gc = { 0 };
+	size_t done = 0;
+
+	fib_trie_walk(trie, flush_collect, &c);
+	for (; done < c.n; done++)
+		if (!flush_prefix(trie, c.keys[done], ifindex, &gc))
+			break;
+	if (c.oom || done < c.n)
+		log_msg(LOG_ERR, "fib: out of memory flushing routes of "
+			"ifindex %u; some remain", ifindex);
+	free(c.keys);
+	fib_gc_flush(&gc);
+}
+
+void fib_flush_dev(uint32_t ifindex)
+{
+	if (!ifindex)
+		return;
+	for (struct fib_table *t = fib_tables; t; t = t->next) {
+		flush_trie(&t->trie[0], ifindex);
+		flush_trie(&t->trie[1], ifindex);
+	}
+}
+
+/* ---- lookup ---- */
+
+/* Hash-threshold: nexthop i owns a slice of [0, 2^32) sized by weight. */
+static const struct fib_nh *nh_select(const struct fib_entry *e,
+				      uint32_t hash)
+{
+	const struct fib_route *r = &e->r;
+	uint64_t point;
+
+	if (r->nnh <= 1)
+		return r->nnh ? &r->nh[0] : NULL;
+	point = ((uint64_t)hash * e->wsum) >> 32;
+	for (unsigned i = 0; i < r->nnh; i++) {
+		if (point < r->nh[i].weight)
+			return &r->nh[i];
+		point -= r->nh[i].weight;
+	}
+	return &r->nh[r->nnh - 1];
+}
+
+bool fib_table_lookup(uint32_t table, int family, const union pkt_addr *dst,
+		      uint32_t hash, struct fib_result *res)
+{
+	const struct fib_table *t;
+	const struct fib_rlist *rl;
+	const struct fib_entry *e;
+
+	if (!family_ok(family))
+		return false;
+	table = table_norm(table);
+	t = table_find(table);
+	if (!t)
+		return false;
+	rl = fib_trie_lookup(&t->trie[family_idx(family)], dst);
+	if (!rl)
+		return false;
+	e = (const struct fib_entry *)rl->r[0];
+	res->route = &e->r;
+	res->nh = nh_select(e, hash);
+	res->table = table;
+	return true;
+}
+
+bool fib_lookup(const struct fib_flow *fl, struct fib_result *res)
+{
+	return fib_rules_lookup(fl, res);
+}
+
+/* ---- walk ---- */
+
+struct walk_ctx {
+	void (*fn)(const struct fib_route *r, void *arg);
+	void *arg;
+};
+
+static void walk_list(struct fib_rlist *rl, void *arg)
+{
+	struct walk_ctx *c = arg;
+
+	for (uint32_t i = 0; i < rl->n; i++)
+		c->fn(rl->r[i], c->arg);
+}
+
+void fib_walk(uint32_t table, int family,
+	      void (*fn)(const struct fib_route *r, void *arg), void *arg)
+{
+	struct walk_ctx c = { fn, arg };
+
+	if (family && !family_ok(family))
+		return;
+	for (struct fib_table *t = fib_tables; t; t = t->next) {
+		if (table && t->id != table)
+			continue;
+		if (family != AF_INET6)
+			fib_trie_walk(&t->trie[0], walk_list, &c);
+		if (family != AF_INET)
+			fib_trie_walk(&t->trie[1], walk_list, &c);
+	}
+}

@@ -1,0 +1,25 @@
+/* Interface addresses: adding one installs its local route (table local) and
+ * its connected route (table main), as Linux does. Control thread. */
+#ifndef USNET_L3_ADDR_H
+#define USNET_L3_ADDR_H
+
+#include <stdbool.h>
+
+#include "core/pkt.h"
+
+struct dev;
+struct ctl_out;
+
+/* 0 or -errno with err (size 256) filled: EEXIST, EINVAL, ENOSPC. */
+int addr_add(struct dev *d, int family, const union pkt_addr *a,
+	     unsigned plen, char *err);
+int addr_del(struct dev *d, int family, const union pkt_addr *a,
+	     unsigned plen, char *err);
+/* Install the link-local fe80::/64 EUI-64 address of d (on MAC change). */
+void addr_set_ll6(struct dev *d);
+void addr_show(struct ctl_out *out, struct dev *filter);
+
+/* Is `a` one of our addresses on any device (table-independent)? */
+bool addr_is_local(int family, const union pkt_addr *a);
+
+#endif

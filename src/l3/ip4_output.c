@@ -1,0 +1,71 @@
+/* Output of IPv4 packets usnet generates (ICMP errors, echo replies, TCP
+ * resets): header checksum, route lookup in the packet's table, MTU,
+ * neighbor. */
+#include "l3/ip.h"
+
+#include "core/util.h"
+#include "core/worker.h"
+#include "dev/dev.h"
+#include "l2/neigh.h"
+#include "offload/csum.h"
+
+bool ip_route_output(const struct pkt *p, int family,
+		     const union pkt_addr *src, const union pkt_addr *dst,
+		     struct fib_result *res)
+{
+	struct fib_flow fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.family = (uint8_t)family;
+	fl.dst = *dst;
+	fl.src = *src;
+	fl.oif = p->out_ifindex;
+	fl.proto = p->l4_proto;
+	fl.mark = p->mark;
+	fl.hash = ip_flow_hash(family, src->v6, dst->v6, p->l4_proto, 0, 0, 0);
+	if (p->table_id && p->table_id != FIB_TABLE_MAIN) {
+		res->table = p->table_id;
+		return fib_table_lookup(p->table_id, family, dst, fl.hash, res);
+	}
+	return fib_lookup(&fl, res);
+}
+
+void ip4_output(struct worker *w, struct pkt *p)
+{
+	uint8_t *ip = p->data;
+	uint32_t ihl = (ip[0] & 0xfu) * 4;
+	union pkt_addr src, dst, nh;
+	struct fib_result res;
+	struct dev *out;
+	uint32_t mtu;
+
+	put_be16(ip + 10, 0);
+	put_be16(ip + 10, csum_ip4_header(ip, ihl));
+	p->l3_family = AF_INET;
+	p->l3_off = pkt_off(p, ip);
+	memcpy(&src.v4, ip + 12, 4);
+	memcpy(&dst.v4, ip + 16, 4);
+	if (!ip_route_output(p, AF_INET, &src, &dst, &res) ||
+	    res.route->type != FIB_UNICAST) {
+		pkt_drop_orphan(p, DROP_IP4_NO_ROUTE);
+		return;
+	}
+	out = ip_route_dev(&res);
+	if (!out) {
+		pkt_drop_orphan(p, DROP_DEV_DOWN);
+		return;
+	}
+	nh = res.nh->has_gw ? res.nh->gw : dst;
+	mtu = res.route->mtu ? MIN(res.route->mtu, out->mtu) : out->mtu;
+	p->out_ifindex = out->ifindex;
+	if (ip_exceeds_mtu(p, get_be16(ip + 2), mtu)) {
+		if (get_be16(ip + 6) & IP4_DF) {
+			dev_count_egress(out, p);
+			dev_tx_drop(out, p, DROP_IP4_FRAG_NEEDED);
+			return;
+		}
+		ip4_fragment(w, out, &nh, p, mtu);
+		return;
+	}
+	neigh_output(w, out, AF_INET, &nh, p);
+}

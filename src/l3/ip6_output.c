@@ -1,0 +1,58 @@
+/* Output of IPv6 packets usnet generates: link-local destinations leave by
+ * the link they came from, others are routed in the packet's table. Own
+ * packets larger than the path MTU are dropped (counted) for now. */
+#include "l3/ip.h"
+
+#include "core/util.h"
+#include "core/worker.h"
+#include "dev/dev.h"
+#include "l2/eth.h"
+#include "l2/neigh.h"
+
+void ip6_output(struct worker *w, struct pkt *p)
+{
+	uint8_t *ip = p->data;
+	union pkt_addr src, dst, nh;
+	struct fib_result res;
+	struct dev *out;
+	uint32_t mtu;
+
+	p->l3_family = AF_INET6;
+	p->l3_off = pkt_off(p, ip);
+	memcpy(src.v6, ip + 8, 16);
+	memcpy(dst.v6, ip + 24, 16);
+	nh = dst;
+	if (ip6_is_linklocal(dst.v6) || ip6_is_mcast(dst.v6)) {
+		out = dev_get(p->out_ifindex);
+		mtu = out ? out->mtu : 0;
+	} else {
+		if (!ip_route_output(p, AF_INET6, &src, &dst, &res) ||
+		    res.route->type != FIB_UNICAST) {
+			pkt_drop_orphan(p, DROP_IP6_NO_ROUTE);
+			return;
+		}
+		out = ip_route_dev(&res);
+		if (out && res.nh->has_gw)
+			nh = res.nh->gw;
+		mtu = out ? (res.route->mtu ? MIN(res.route->mtu, out->mtu)
+					    : out->mtu)
+			  : 0;
+	}
+	if (!out || !__atomic_load_n(&out->oper_up, __ATOMIC_ACQUIRE)) {
+		pkt_drop_orphan(p, DROP_DEV_DOWN);
+		return;
+	}
+	p->out_ifindex = out->ifindex;
+	if (p->total_len > mtu) {
+		dev_count_egress(out, p);
+		dev_tx_drop(out, p, DROP_IP6_FRAG_FAILED);
+		return;
+	}
+	if (ip6_is_mcast(dst.v6)) {
+		uint8_t mac[6];
+		eth_mcast_from_ip6(dst.v6, mac);
+		eth_output(w, out, mac, ETH_P_IP6, p);
+		return;
+	}
+	neigh_output(w, out, AF_INET6, &nh, p);
+}
