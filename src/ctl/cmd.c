@@ -697,9 +697,7 @@ static int addr_show_cmd(struct words *w, struct ctl_out *o)
 		if (!d)
 			return -1;
 	}
-	out_arr_begin(o, NULL);
-	addr_show(o, d);
-	out_arr_end(o);
+	addr_show(o, d); /* writes its own JSON array */
 	return 0;
 }
 

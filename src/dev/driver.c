@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "dev/drivers.h"
 
@@ -160,6 +163,29 @@ int drv_err_unknown(const char *kind, const char *word, char *err)
 {
 	snprintf(err, DRV_ERR_SIZE, "%s: unknown argument '%s'", kind, word);
 	return -1;
+}
+
+int drv_kernel_if_up(const char *kind, const char *ifname, char *err)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc = 0;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		rc = -errno;
+	if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+			rc = -errno;
+	}
+	if (rc < 0)
+		drv_errf(err, "%s: %s: cannot bring the interface up: %s", kind,
+			 ifname, strerror(-rc));
+	if (s >= 0)
+		close(s);
+	return rc;
 }
 
 int drv_set_mtu_any(struct dev *d, uint32_t mtu)

@@ -62,6 +62,11 @@ int drv_parse_ifname(const char *kind, const char *key, const char *s,
 /* "KIND: unknown argument 'WORD'". Always returns -1. */
 int drv_err_unknown(const char *kind, const char *word, char *err);
 
+/* Set IFF_UP on the kernel interface ifname of the current network
+ * namespace if it is down. 0, or -errno with "KIND: IFNAME: cannot bring
+ * the interface up: why" in err. Control thread. */
+int drv_kernel_if_up(const char *kind, const char *ifname, char *err);
+
 /* Optional ops most drivers share: accept any MTU in
  * [DRV_MIN_MTU, DRV_MAX_MTU] (-EINVAL otherwise); accept any MAC. */
 int drv_set_mtu_any(struct dev *d, uint32_t mtu);

@@ -1,0 +1,737 @@
+/* Unit tests for the command grammar (src/ctl/cmd.c) with real devices
+ * (null driver), addresses, routes and neighbors: valid commands change
+ * state and print the iproute2-like layouts; invalid ones name the bad word
+ * and change nothing; JSON output is one well-formed document. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ctl/cmd.h"
+#include "ctl/out.h"
+#include "ctl/sysctl.h"
+#include "dev/dev.h"
+#include "fib/fib.h"
+#include "l2/neigh.h"
+#include "l3/icmp.h"
+#include "json_check.h"
+
+/* Run a line that must succeed; returns its output (caller frees). */
+static char *run_mode(const char *line, bool json)
+{
+	struct ctl_out o;
+	char err[256] = "";
+	char *s;
+	int rc;
+
+	out_init(&o, json);
+	rc = ctl_exec_line(line, &o, err);
+	if (rc != 0)
+		fail_msg("'%s' failed: %s", line, err);
+	assert_false(o.oom);
+	s = strdup(o.buf ? o.buf : "");
+	out_fini(&o);
+	return s;
+}
+
+static char *run(const char *line)
+{
+	return run_mode(line, false);
+}
+
+static char *run_json(const char *line)
+{
+	char *s = run_mode(line, true);
+
+	if (s[0] && !json_valid(s))
+		fail_msg("'%s' printed invalid JSON: %s", line, s);
+	return s;
+}
+
+static void ok(const char *line)
+{
+	free(run(line));
+}
+
+/* Everything a command could change, as one string. */
+static char *snapshot(void)
+{
+	static const char *const cmds[] = {
+		"link show", "addr show", "route show table all",
+		"neigh show", "sysctl -a",
+	};
+	size_t len = 0;
+	char *all = calloc(1, 1);
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char *s = run_json(cmds[i]);
+		all = realloc(all, len + strlen(s) + 2);
+		strcpy(all + len, s);
+		len += strlen(s);
+		all[len++] = '\n';
+		all[len] = '\0';
+		free(s);
+	}
+	return all;
+}
+
+/* A line that must fail with `want` in its error, output untouched and
+ * nothing changed. */
+static void bad(const char *line, const char *want)
+{
+	struct ctl_out o;
+	char err[256] = "";
+	char *before = snapshot(), *after;
+	int rc;
+
+	out_init(&o, false);
+	out_text(&o, "kept");
+	rc = ctl_exec_line(line, &o, err);
+	if (rc != -1)
+		fail_msg("'%s' should have failed", line);
+	if (!strstr(err, want))
+		fail_msg("'%s': error '%s' does not contain '%s'", line, err, want);
+	assert_string_equal(o.buf, "kept");
+	out_fini(&o);
+	after = snapshot();
+	if (strcmp(before, after) != 0)
+		fail_msg("'%s' failed but changed state:\n%s\n---\n%s", line,
+			 before, after);
+	free(before);
+	free(after);
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle))
+		fail_msg("'%s' not found in:\n%s", needle, hay);
+}
+
+static void assert_lacks(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle))
+		fail_msg("'%s' unexpectedly found in:\n%s", needle, hay);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_int_equal(fib_init(), 0);
+	assert_int_equal(neigh_init(), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct dev *d;
+
+	(void)state;
+	while ((d = dev_next(NULL))) {
+		char line[64];
+		snprintf(line, sizeof(line), "link del %s", d->name);
+		ok(line);
+	}
+	neigh_fini();
+	fib_fini();
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_dispatch_and_words(void **state)
+{
+	char *s;
+
+	(void)state;
+	bad("rout show", "unknown command 'rout'");
+	bad("link frob", "'frob'");
+	ok("");
+	ok("   # only a comment");
+	ok("\t\r\n");
+	bad("link add \"n0 type null", "unterminated quote");
+	ok("link add \"n0\" type null # trailing comment");
+	s = run("link show n0");
+	assert_contains(s, "n0:");
+	free(s);
+	bad("link add n0#x type null", "already exists"); /* '#' ends the word */
+	s = run("help");
+	assert_contains(s, "route [-4|-6] add");
+	assert_contains(s, "null");
+	free(s);
+	free(run_json("help"));
+}
+
+static void test_link(void **state)
+{
+	struct dev *d;
+	char *s;
+
+	(void)state;
+	ok("link add n0 type null");
+	d = dev_by_name("n0");
+	assert_non_null(d);
+	assert_false(d->admin_up);
+	bad("link add n0 type null", "link: device 'n0' already exists");
+	bad("link add n1 type nosuchkind", "'nosuchkind'");
+	bad("link add n1 type null bogus", "'bogus'");
+	bad("link add n1", "type");
+	bad("link add n1 type", "missing value after 'type'");
+	bad("link add abcdefghijklmnop type null", "'abcdefghijklmnop'");
+	bad("link add a/b type null", "'a/b'");
+	ok("link add abcdefghijklmno type null"); /* 15 characters fit */
+	assert_null(dev_by_name("n1"));
+
+	ok("link set n0 mtu 1400 up");
+	assert_int_equal(d->mtu, 1400);
+	assert_true(d->admin_up);
+	bad("link set n0 down mtu 9000 mtu 70000", "'70000'");
+	assert_int_equal(d->mtu, 1400);
+	assert_true(d->admin_up);
+	bad("link set n0 mtu 9000 bogus", "unknown argument 'bogus'");
+	bad("link set n0 mtu", "missing value after 'mtu'");
+	bad("link set n0 address 02:00:00:00:00:1", "'02:00:00:00:00:1'");
+	bad("link set n0 address 02:00:00:00:00:0g", "'02:00:00:00:00:0g'");
+	bad("link set n0 address 02-00-00-00-00-01", "'02-00-00-00-00-01'");
+	bad("link set n0 address 03:00:00:00:00:01", "multicast");
+	bad("link set n0 worker 99", "'99'");
+	bad("link set p9 up", "link: unknown device 'p9'");
+	ok("link set n0 address 02:00:00:aa:bb:01 down mtu 9000");
+	assert_memory_equal(d->mac, ((uint8_t[]){ 2, 0, 0, 0xaa, 0xbb, 1 }), 6);
+	assert_false(d->admin_up);
+	assert_int_equal(d->mtu, 9000);
+
+	s = run("link show n0");
+	assert_contains(s, ": n0: <BROADCAST,MULTICAST> mtu 9000 state DOWN kind null worker 0\n");
+	assert_contains(s, "    link/ether 02:00:00:aa:bb:01 features sg csum tso4 tso6 uso fraglist\n");
+	assert_lacks(s, "abcdefghijklmno");
+	free(s);
+	ok("link set n0 up");
+	s = run("link show");
+	assert_contains(s, "<BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9000 state UP");
+	assert_contains(s, "abcdefghijklmno");
+	free(s);
+	bad("link show p9", "'p9'");
+
+	s = run_json("link show n0");
+	assert_contains(s, "\"ifname\":\"n0\"");
+	assert_contains(s, "\"kind\":\"null\"");
+	assert_contains(s, "\"operstate\":\"UP\"");
+	assert_contains(s, "\"mtu\":9000");
+	assert_contains(s, "\"address\":\"02:00:00:aa:bb:01\"");
+	assert_contains(s, "\"features\":[\"sg\",\"csum\",");
+	assert_contains(s, "\"worker\":0");
+	assert_true(s[0] == '[');
+	free(s);
+
+	bad("link del p9", "'p9'");
+	bad("link del n0 extra", "'extra'");
+	ok("link del abcdefghijklmno");
+	assert_null(dev_by_name("abcdefghijklmno"));
+}
+
+static void test_addr(void **state)
+{
+	char *s;
+
+	(void)state;
+	ok("link add n0 type null");
+	ok("addr add 10.1.0.1/24 dev n0");
+	ok("addr add 2001:db8:1::1/64 dev n0");
+	bad("addr add 10.1.0.2/33 dev n0", "'10.1.0.2/33'");
+	bad("addr add 10.1.0.300/24 dev n0", "'10.1.0.300/24'");
+	bad("addr add 10.1.0.2/24 dev p9", "'p9'");
+	bad("addr add 10.1.0.2/24", "dev");
+	bad("addr add dev n0", "missing address");
+	bad("addr add 10.1.0.2/24 dev n0 bogus", "'bogus'");
+	bad("addr add 10.1.0.2/24 dev n0 dev n0", "'dev' given twice");
+	bad("addr frob", "'frob'");
+	s = run("addr show dev n0");
+	assert_contains(s, "10.1.0.1/24");
+	assert_contains(s, "2001:db8:1::1/64");
+	free(s);
+	s = run_json("addr show");
+	assert_contains(s, "\"local\":\"10.1.0.1\"");
+	free(s);
+	s = run("route show table all");
+	assert_contains(s, "10.1.0.1");
+	free(s);
+	ok("addr del 10.1.0.1/24 dev n0");
+	s = run("addr show n0");
+	assert_lacks(s, "10.1.0.1/24");
+	free(s);
+}
+
+static void test_route_add_show(void **state)
+{
+	char *s;
+
+	(void)state;
+	ok("link add n0 type null");
+	ok("link add n1 type null");
+	ok("addr add 10.1.0.1/24 dev n0");
+	ok("addr add 2001:db8:1::1/64 dev n0");
+	ok("route add 10.9.0.0/16 via 10.1.0.2 dev n0");
+	ok("route add 10.8.0.0/16 via 10.1.0.3 dev n0 metric 20 mtu 1400");
+	ok("route add blackhole 10.66.0.0/16");
+	ok("route add unreachable 10.67.0.0/16 table 100");
+	ok("route add prohibit 10.68.0.0/16 metric 5");
+	ok("route add default via 10.1.0.254");
+	ok("route add 10.7.0.0/16 dev n1");
+	ok("route add 2001:db8:9::/48 via 2001:db8:1::2 dev n0");
+	ok("route -6 add default via fe80::1 dev n0");
+	ok("route add 10.5.0.0/16 via 10.1.0.2 src 10.1.0.1 table 7 proto kernel");
+
+	s = run("route show");
+	assert_contains(s, "\n10.9.0.0/16 via 10.1.0.2 dev n0 metric 0\n");
+	assert_contains(s, "10.8.0.0/16 via 10.1.0.3 dev n0 metric 20 mtu 1400\n");
+	assert_contains(s, "blackhole 10.66.0.0/16\n");
+	assert_contains(s, "prohibit 10.68.0.0/16 metric 5\n");
+	assert_contains(s, "default via 10.1.0.254 metric 0\n");
+	assert_contains(s, "10.7.0.0/16 dev n1 scope link metric 0\n");
+	assert_contains(s, "2001:db8:9::/48 via 2001:db8:1::2 dev n0 metric 0\n");
+	assert_contains(s, "default via fe80::1 dev n0 metric 0\n");
+	assert_lacks(s, "10.67.0.0");   /* table 100 */
+	assert_lacks(s, "table local"); /* main only by default */
+	free(s);
+
+	s = run("route show table 100");
+	assert_contains(s, "unreachable 10.67.0.0/16 table 100\n");
+	free(s);
+	s = run("route show table 7");
+	assert_contains(s, "10.5.0.0/16 via 10.1.0.2 table 7 proto kernel src 10.1.0.1 metric 0\n");
+	free(s);
+	s = run("route show table all");
+	assert_contains(s, "local 10.1.0.1 dev n0 table local");
+	assert_contains(s, "10.67.0.0/16");
+	free(s);
+	s = run("route -4 show");
+	assert_lacks(s, "2001:db8");
+	assert_contains(s, "10.9.0.0/16");
+	free(s);
+	s = run("route show -6");
+	assert_lacks(s, "10.9.0.0");
+	assert_contains(s, "2001:db8:9::/48");
+	free(s);
+	s = run("route show 10.9.0.0/16");
+	assert_string_equal(s, "10.9.0.0/16 via 10.1.0.2 dev n0 metric 0\n");
+	free(s);
+	s = run("route show dev n1");
+	assert_string_equal(s, "10.7.0.0/16 dev n1 scope link metric 0\n");
+	free(s);
+
+	s = run_json("route show");
+	assert_true(s[0] == '[');
+	assert_contains(s, "{\"type\":\"unicast\",\"dst\":\"10.9.0.0/16\",\"family\":\"inet\","
+			   "\"gateway\":\"10.1.0.2\",\"dev\":\"n0\",\"table\":254,"
+			   "\"protocol\":\"static\",\"scope\":\"global\",\"metric\":0,"
+			   "\"nexthops\":[{\"gateway\":\"10.1.0.2\",\"dev\":\"n0\",\"weight\":1}]}");
+	assert_contains(s, "\"type\":\"blackhole\",\"dst\":\"10.66.0.0/16\"");
+	assert_contains(s, "\"dst\":\"default\"");
+	free(s);
+	free(run_json("route show table all"));
+	s = run_json("route show table 12345");
+	assert_string_equal(s, "[]");
+	free(s);
+}
+
+static void test_route_errors(void **state)
+{
+	(void)state;
+	ok("link add n0 type null");
+	ok("addr add 10.1.0.1/24 dev n0");
+	ok("route add 10.9.0.0/16 via 10.1.0.2 dev n0");
+
+	bad("route add 10.0.0.0/33 via 10.1.0.2", "route: invalid prefix '10.0.0.0/33'");
+	bad("route add 10.0.0.1/8 via 10.1.0.2", "'10.0.0.1/8'");
+	bad("route add 10.0.0.0/-8 via 10.1.0.2", "'10.0.0.0/-8'");
+	bad("route add 10.0.0.0/ via 10.1.0.2", "'10.0.0.0/'");
+	bad("route add 10.0.0.0/0x8 via 10.1.0.2", "'10.0.0.0/0x8'");
+	bad("route add 10.0.0/8 via 10.1.0.2", "'10.0.0/8'");
+	bad("route add 2001:db8::/129 via 2001:db8::1", "'2001:db8::/129'");
+	bad("route add 10.3.0.0/16 via 10.1.0.256", "invalid gateway '10.1.0.256'");
+	bad("route add 10.3.0.0/16 via 2001:db8::1", "'2001:db8::1'");
+	bad("route add 10.3.0.0/16 via 10.1.0.2 dev p9", "route: unknown device 'p9'");
+	bad("route add 10.3.0.0/16 via 10.1.0.2 metric x1", "'x1'");
+	bad("route add 10.3.0.0/16 via 10.1.0.2 metric 4294967296", "'4294967296'");
+	bad("route add 10.3.0.0/16 via 10.1.0.2 metric", "missing value after 'metric'");
+	bad("route add 10.3.0.0/16 via 10.1.0.2 table 0", "invalid table '0'");
+	bad("route add 10.3.0.0/16 via 10.1.0.2 table all", "'all'");
+	bad("route add 10.3.0.0/16 via 10.1.0.2 mtu 67", "'67'");
+	bad("route add 2001:db8:3::/48 dev n0 mtu 1000", "1000");
+	bad("route add 10.3.0.0/16 via 10.1.0.2 proto boot", "'boot'");
+	bad("route add 10.3.0.0/16 via 10.1.0.2 src 10.1.0.99", "'10.1.0.99'");
+	bad("route add 10.3.0.0/16 via 10.1.0.2 src 2001:db8::1", "'2001:db8::1'");
+	bad("route add 10.3.0.0/16 via 10.1.0.2 via 10.1.0.3", "'via' given twice");
+	bad("route add 10.3.0.0/16 via 10.1.0.2 bogus", "unknown argument 'bogus'");
+	bad("route add 10.3.0.0/16", "need 'via GW'");
+	bad("route add via 10.1.0.2", "missing prefix");
+	bad("route add blackhole 10.3.0.0/16 via 10.1.0.2", "blackhole");
+	bad("route add blackhole 10.3.0.0/16 dev n0", "blackhole");
+	bad("route add 10.9.0.0/16 via 10.1.0.2 dev n0", "route: add 10.9.0.0/16");
+	bad("route add 10.3.0.0/16 nexthop", "empty nexthop");
+	bad("route add 10.3.0.0/16 nexthop via 10.1.0.2 weight 0", "'0'");
+	bad("route add 10.3.0.0/16 nexthop via 10.1.0.2 weight 257", "'257'");
+	bad("route add 10.3.0.0/16 via 10.1.0.2 nexthop via 10.1.0.3", "'nexthop'");
+	bad("route add 10.3.0.0/16 nexthop via 10.1.0.3 via 10.1.0.4", "'via'");
+	bad("route add 10.3.0.0/16 nexthop via 10.1.0.3 dev p9", "'p9'");
+	bad("route add 10.3.0.0/16 nexthop via 10.1.0.2 nexthop via 2001:db8::1",
+	    "'2001:db8::1'");
+	bad("route -6 add 10.3.0.0/16 via 10.1.0.2", "'10.3.0.0/16'");
+	bad("route frob", "unknown verb 'frob'");
+	bad("route del 10.4.0.0/16", "route: del 10.4.0.0/16");
+	bad("route del 10.9.0.0/16 via 10.1.0.77", "10.9.0.0/16");
+	bad("route show table bogus", "'bogus'");
+	bad("route show 10.0.0.0/99", "'10.0.0.0/99'");
+	bad("route show dev p9", "'p9'");
+	bad("route get 10.0.0.999", "'10.0.0.999'");
+	bad("route get", "missing address");
+	bad("route get 10.9.0.1 iif p9", "'p9'");
+	bad("route get 10.9.0.1 from 2001:db8::1", "'2001:db8::1'");
+
+	/* 33 nexthops: one too many */
+	{
+		char line[2048] = "route add 10.3.0.0/16";
+		for (int i = 0; i < 33; i++)
+			snprintf(line + strlen(line), sizeof(line) - strlen(line),
+				 " nexthop via 10.1.0.%d", i + 2);
+		bad(line, "too many nexthops");
+	}
+}
+
+static void test_route_change_verbs(void **state)
+{
+	char *s;
+
+	(void)state;
+	ok("link add n0 type null");
+	ok("link add n1 type null");
+	ok("addr add 10.1.0.1/24 dev n0");
+	ok("addr add 10.2.0.1/24 dev n1");
+	ok("route add 10.9.0.0/16 via 10.1.0.2");
+	ok("route replace 10.9.0.0/16 via 10.2.0.2 dev n1");
+	s = run("route show 10.9.0.0/16");
+	assert_string_equal(s, "10.9.0.0/16 via 10.2.0.2 dev n1 metric 0\n");
+	free(s);
+	ok("route replace 10.10.0.0/16 via 10.2.0.2"); /* creates */
+	ok("route append 10.9.0.0/16 via 10.1.0.2 dev n0");
+	s = run("route show 10.9.0.0/16");
+	assert_contains(s, "via 10.2.0.2 dev n1");
+	assert_contains(s, "via 10.1.0.2 dev n0");
+	free(s);
+	ok("route del 10.9.0.0/16 via 10.1.0.2 dev n0");
+	s = run("route show 10.9.0.0/16");
+	assert_string_equal(s, "10.9.0.0/16 via 10.2.0.2 dev n1 metric 0\n");
+	free(s);
+	ok("route delete 10.9.0.0/16");
+	s = run("route show 10.9.0.0/16");
+	assert_string_equal(s, "");
+	free(s);
+	ok("route add blackhole 10.66.0.0/16");
+	ok("route del blackhole 10.66.0.0/16");
+	ok("route add unreachable 10.67.0.0/16 table 9");
+	bad("route del 10.67.0.0/16", "10.67.0.0/16");
+	ok("route del 10.67.0.0/16 table 9");
+
+	/* deleting a device flushes its routes */
+	ok("route add 10.11.0.0/16 via 10.2.0.9 dev n1");
+	ok("link del n1");
+	s = run("route show table all");
+	assert_lacks(s, "10.11.0.0");
+	assert_lacks(s, "n1");
+	free(s);
+}
+
+static void test_route_multipath(void **state)
+{
+	char *s;
+
+	(void)state;
+	ok("link add n0 type null");
+	ok("link add n1 type null");
+	ok("addr add 10.1.0.1/24 dev n0");
+	ok("addr add 10.2.0.1/24 dev n1");
+	ok("route add 10.9.0.0/16 nexthop via 10.1.0.2 dev n0 weight 2 "
+	   "nexthop via 10.2.0.2 dev n1 metric 7");
+	s = run("route show 10.9.0.0/16");
+	assert_string_equal(s, "10.9.0.0/16 metric 7\n"
+			       "\tnexthop via 10.1.0.2 dev n0 weight 2\n"
+			       "\tnexthop via 10.2.0.2 dev n1 weight 1\n");
+	free(s);
+	s = run_json("route show 10.9.0.0/16");
+	assert_contains(s, "\"nexthops\":[{\"gateway\":\"10.1.0.2\",\"dev\":\"n0\",\"weight\":2},"
+			   "{\"gateway\":\"10.2.0.2\",\"dev\":\"n1\",\"weight\":1}]");
+	assert_lacks(s, "\"gateway\":\"10.1.0.2\",\"dev\":\"n0\",\"table\"");
+	free(s);
+	/* every flow lands on one of the two */
+	for (int i = 0; i < 16; i++) {
+		char line[64];
+		snprintf(line, sizeof(line), "route get 10.9.%d.1", i);
+		s = run(line);
+		assert_true(strstr(s, "via 10.1.0.2 dev n0") || strstr(s, "via 10.2.0.2 dev n1"));
+		free(s);
+	}
+}
+
+static void test_route_get(void **state)
+{
+	char *s;
+
+	(void)state;
+	ok("link add n0 type null");
+	ok("link add n1 type null");
+	ok("addr add 10.1.0.1/24 dev n0");
+	ok("addr add 10.2.0.1/24 dev n1");
+	ok("addr add 2001:db8:1::1/64 dev n0");
+	ok("route add 10.9.0.0/16 via 10.2.0.2 dev n1");
+	ok("route add blackhole 10.66.0.0/16");
+	ok("route add unreachable 10.67.0.0/16");
+	ok("route add 10.5.0.0/16 via 10.1.0.2 src 10.1.0.1 mtu 1300");
+
+	s = run("route get 10.9.3.4");
+	assert_string_equal(s, "10.9.3.4 via 10.2.0.2 dev n1 table main src 10.2.0.1\n");
+	free(s);
+	s = run("route get 10.1.0.77");
+	assert_string_equal(s, "10.1.0.77 dev n0 table main src 10.1.0.1\n");
+	free(s);
+	s = run("route get 10.1.0.1");
+	assert_contains(s, "local 10.1.0.1 dev n0 table local");
+	free(s);
+	s = run("route get 10.66.1.1");
+	assert_string_equal(s, "blackhole 10.66.1.1 table main\n");
+	free(s);
+	s = run("route get 10.67.1.1");
+	assert_string_equal(s, "unreachable 10.67.1.1 table main\n");
+	free(s);
+	s = run("route get 10.5.0.9 from 10.1.0.1 iif n0 mark 0x10");
+	assert_string_equal(s, "10.5.0.9 from 10.1.0.1 via 10.1.0.2 table main src 10.1.0.1 mtu 1300 iif n0\n");
+	free(s);
+	s = run("route get 2001:db8:1::77");
+	assert_contains(s, "2001:db8:1::77 dev n0 table main src 2001:db8:1::1");
+	free(s);
+	s = run_json("route get 10.9.3.4");
+	assert_string_equal(s, "[{\"type\":\"unicast\",\"dst\":\"10.9.3.4\",\"gateway\":\"10.2.0.2\","
+			       "\"dev\":\"n1\",\"table\":254,\"prefsrc\":\"10.2.0.1\"}]");
+	free(s);
+	bad("route get 192.0.2.1", "Network is unreachable");
+	bad("route -6 get 2001:db8:77::1", "Network is unreachable");
+	bad("route -6 get 10.9.3.4", "'10.9.3.4'");
+}
+
+static void test_neigh(void **state)
+{
+	struct dev *d;
+	enum neigh_state st;
+	uint8_t mac[6];
+	union pkt_addr a = { 0 };
+	char *s;
+
+	(void)state;
+	ok("link add n0 type null");
+	d = dev_by_name("n0");
+	ok("neigh add 10.1.0.2 lladdr 02:00:00:00:00:02 dev n0");
+	ok("neigh add 2001:db8::2 lladdr 02:00:00:00:00:03 dev n0 nud permanent");
+	inet_pton(AF_INET, "10.1.0.2", &a.v4);
+	assert_true(neigh_lookup(d, AF_INET, &a, &st, mac));
+	assert_int_equal(st, NEIGH_PERMANENT);
+	assert_memory_equal(mac, ((uint8_t[]){ 2, 0, 0, 0, 0, 2 }), 6);
+	bad("neigh add 10.1.0.3 lladdr 02:00:00:00:00:2 dev n0", "'02:00:00:00:00:2'");
+	bad("neigh add 10.1.0.3 lladdr 02:00:00:00:00:02", "dev");
+	bad("neigh add 10.1.0.3 dev n0", "lladdr");
+	bad("neigh add 10.1.0.333 lladdr 02:00:00:00:00:02 dev n0", "'10.1.0.333'");
+	bad("neigh add 10.1.0.3 lladdr 02:00:00:00:00:02 dev p9", "'p9'");
+	bad("neigh add 10.1.0.3 lladdr 02:00:00:00:00:02 dev n0 nud stale", "'stale'");
+	bad("neigh del 10.1.0.99 dev n0", "10.1.0.99");
+	bad("neigh show dev p9", "'p9'");
+	s = run("neigh show");
+	assert_contains(s, "10.1.0.2 dev n0 lladdr 02:00:00:00:00:02 PERMANENT");
+	assert_contains(s, "2001:db8::2 dev n0 lladdr 02:00:00:00:00:03");
+	free(s);
+	s = run_json("neigh show dev n0");
+	assert_contains(s, "\"dst\":\"10.1.0.2\"");
+	assert_true(s[0] == '[');
+	free(s);
+	ok("neigh del 10.1.0.2 dev n0");
+	assert_false(neigh_lookup(d, AF_INET, &a, &st, mac));
+}
+
+static void test_stats(void **state)
+{
+	struct dev *d;
+	char *s;
+
+	(void)state;
+	ok("link add n0 type null");
+	ok("link add n1 type null");
+	d = dev_by_name("n0");
+	/* a consistent picture: 10 in, 6 forwarded, 1 delivered, 3 dropped */
+	dev_stats_here(d)->rx_packets = 10;
+	dev_stats_here(d)->rx_bytes = 1000;
+	dev_stats_here(d)->forwarded = 6;
+	dev_stats_here(d)->delivered = 1;
+	dev_stats_here(d)->rx_drops[DROP_IP4_NO_ROUTE] = 2;
+	dev_stats_here(d)->rx_drops[DROP_ETH_OTHERHOST] = 1;
+	dev_stats_here(dev_by_name("n1"))->fwd_in = 6;
+	dev_stats_here(dev_by_name("n1"))->tx_packets = 5;
+	dev_stats_here(dev_by_name("n1"))->tx_drops[DROP_TX_RING_FULL] = 1;
+
+	s = run("stats");
+	assert_contains(s, "n0\n    rx_packets 10 rx_bytes 1000 forwarded 6 delivered 1 rx_drops 3\n");
+	assert_contains(s, "    rx drops: eth_otherhost 1 ip4_no_route 2\n");
+	assert_contains(s, "tx_packets 5 tx_bytes 0 fwd_in 6 originated 0 split_extra 0 tx_drops 1\n");
+	assert_contains(s, "    tx drops: tx_ring_full 1\n");
+	assert_lacks(s, "MISMATCH");
+	assert_contains(s, "total:\n");
+	assert_contains(s, "neigh_queued 0 orphan_drops 0\n");
+	free(s);
+	s = run_json("stats dev n0");
+	assert_contains(s, "\"ifname\":\"n0\"");
+	assert_lacks(s, "\"ifname\":\"n1\"");
+	assert_contains(s, "\"rx_drops\":{\"eth_otherhost\":1,\"ip4_no_route\":2}");
+	assert_contains(s, "\"rx_balance_ok\":true,\"tx_balance_ok\":true");
+	assert_contains(s, "\"total\":{");
+	assert_contains(s, "\"neigh_queued\":0");
+	free(s);
+
+	/* break the rx identity: reported per device and in the total */
+	dev_stats_here(d)->rx_packets = 11;
+	s = run("stats dev n0");
+	assert_contains(s, "conservation: MISMATCH (rx_packets 11 != forwarded + delivered + rx_drops 10)");
+	free(s);
+	s = run_json("stats");
+	assert_contains(s, "\"rx_balance_ok\":false");
+	free(s);
+	/* and the tx identity */
+	dev_stats_here(d)->rx_packets = 10;
+	dev_stats_here(dev_by_name("n1"))->tx_packets = 7;
+	s = run("stats dev n1");
+	assert_contains(s, "MISMATCH (fwd_in + originated + split_extra 6 != tx_packets + tx_drops 8");
+	free(s);
+	bad("stats dev p9", "'p9'");
+	bad("stats bogus", "'bogus'");
+}
+
+static void test_sysctl(void **state)
+{
+	uint32_t old = icmp_params.ratelimit_ms, oldq = neigh_params.queue_len;
+	char *s;
+
+	(void)state;
+	ok("sysctl net.ipv4.icmp_ratelimit=250");
+	assert_int_equal(icmp_params.ratelimit_ms, 250);
+	ok("sysctl -w net/neigh/unres_qlen=7 net.ipv4.icmp_echo_ignore_all=1");
+	assert_int_equal(neigh_params.queue_len, 7);
+	assert_int_equal(icmp_params.echo_ignore_all, 1);
+	s = run("sysctl net.ipv4.icmp_ratelimit");
+	assert_string_equal(s, "net.ipv4.icmp_ratelimit = 250\n");
+	free(s);
+	s = run_json("sysctl net.neigh.unres_qlen");
+	assert_string_equal(s, "{\"net.neigh.unres_qlen\":7}");
+	free(s);
+	s = run("sysctl -a");
+	assert_contains(s, "net.ipv6.icmp.ratelimit = ");
+	assert_contains(s, "net.neigh.base_reachable_time_ms = ");
+	assert_contains(s, "net.neigh.gc_stale_time_ms = ");
+	free(s);
+	free(run_json("sysctl -a"));
+	bad("sysctl net.ipv4.icmp_echo_ignore_all=2", "out of range");
+	bad("sysctl net.ipv4.icmp_ratelimit=-1", "'-1'");
+	bad("sysctl net.ipv4.icmp_ratelimit=12x", "'12x'");
+	bad("sysctl net.ipv4.icmp_ratelimit=", "''");
+	bad("sysctl net.ipv4.icmp_ratelimit=99999999999999999999", "'99999999999999999999'");
+	bad("sysctl net.ipv4.nosuch=1", "unknown variable 'net.ipv4.nosuch'");
+	/* all-or-nothing: the good first assignment is not applied */
+	bad("sysctl net.ipv4.icmp_ratelimit=5 net.neigh.ucast_solicit=256", "'256'");
+	assert_int_equal(icmp_params.ratelimit_ms, 250);
+	bad("sysctl", "missing");
+	bad("sysctl -a net.ipv4.icmp_ratelimit", "-a");
+	icmp_params.ratelimit_ms = old;
+	neigh_params.queue_len = oldq;
+	icmp_params.echo_ignore_all = 0;
+}
+
+static void test_load_file(void **state)
+{
+	char path[] = "/tmp/usnet_ctl_test_XXXXXX", err[300];
+	const char *good = "# setup\n"
+			   "link add n0 type null\r\n"
+			   "\n"
+			   "addr add 10.1.0.1/24 dev n0\n"
+			   "route add 10.9.0.0/16 via 10.1.0.2   # comment\n"
+			   "link set n0 up";
+	const char *badf = "link add n5 type null\n"
+			   "addr add 10.5.0.1/24 dev n5\n"
+			   "route add 10.0.0.0/33 via 10.5.0.2\n"
+			   "link add n6 type null\n";
+	int fd;
+	char *s;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, good, strlen(good)), (ssize_t)strlen(good));
+	close(fd);
+	assert_int_equal(ctl_load_file(path, err, sizeof(err)), 0);
+	assert_non_null(dev_by_name("n0"));
+	assert_true(dev_by_name("n0")->admin_up);
+	s = run("route show 10.9.0.0/16");
+	assert_contains(s, "via 10.1.0.2");
+	free(s);
+
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, badf, strlen(badf)), (ssize_t)strlen(badf));
+	close(fd);
+	assert_int_equal(ctl_load_file(path, err, sizeof(err)), -1);
+	{
+		char want[200];
+		snprintf(want, sizeof(want), "%s:3: route: invalid prefix '10.0.0.0/33'", path);
+		assert_string_equal(err, want);
+	}
+	assert_null(dev_by_name("n6")); /* stopped at the first bad line */
+	unlink(path);
+	assert_int_equal(ctl_load_file(path, err, sizeof(err)), -1);
+	assert_contains(err, path);
+	assert_contains(err, "No such file");
+}
+
+static void test_many_words(void **state)
+{
+	char *line = malloc(300 * 3 + 16), *p;
+	int i;
+
+	(void)state;
+	p = line + sprintf(line, "sysctl");
+	for (i = 0; i < 300; i++)
+		p += sprintf(p, " -w");
+	bad(line, "too many words");
+	free(line);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_dispatch_and_words, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_addr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_add_show, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_change_verbs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_multipath, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_neigh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sysctl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_words, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
