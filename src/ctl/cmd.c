@@ -946,10 +946,10 @@ static int route_parse(struct words *w, struct route_req *q, int family,
 	while ((k = w_next(w)))
 		if (route_word(w, q, k) < 0)
 			return -1;
-	if (route_check(w, q, del) < 0)
-		return -1;
 	if (!q->have_type && !del)
 		q->r.type = FIB_UNICAST;
+	if (route_check(w, q, del) < 0)
+		return -1;
 	if (q->have_via || q->have_dev) {
 		q->r.nnh = 1;
 		q->r.nh[0].weight = 1;
@@ -957,6 +957,39 @@ static int route_parse(struct words *w, struct route_req *q, int family,
 	q->r.scope = FIB_SCOPE_UNIVERSE;
 	if (q->r.type == FIB_UNICAST && q->r.nnh == 1 && !q->r.nh[0].has_gw)
 		q->r.scope = FIB_SCOPE_LINK;
+	return 0;
+}
+
+/* The device of the connected route covering gw in `table`. */
+static bool gw_lookup(uint32_t table, int family, const union pkt_addr *gw,
+		      uint32_t *ifindex)
+{
+	struct fib_result res;
+
+	if (!fib_table_lookup(table, family, gw, 0, &res) || !res.route ||
+	    res.route->type != FIB_UNICAST || !res.nh || res.nh->has_gw ||
+	    !res.nh->ifindex)
+		return false;
+	*ifindex = res.nh->ifindex;
+	return true;
+}
+
+/* As Linux does, `via GW` without `dev` takes the device of the connected
+ * route that covers GW (in the route's table, else main): the datapath
+ * needs a device on every nexthop. */
+static int route_resolve_gws(struct words *w, struct route_req *q)
+{
+	for (unsigned i = 0; i < q->r.nnh; i++) {
+		struct fib_nh *nh = &q->r.nh[i];
+
+		if (!nh->has_gw || nh->ifindex)
+			continue;
+		if (!gw_lookup(q->r.table, q->r.family, &nh->gw, &nh->ifindex) &&
+		    !gw_lookup(FIB_TABLE_MAIN, q->r.family, &nh->gw, &nh->ifindex))
+			return fail(w->err,
+				    "route: gateway '%.64s' is not on a connected network (give 'dev NAME')",
+				    q->gw_w[i]);
+	}
 	return 0;
 }
 
@@ -971,6 +1004,8 @@ static int route_change(struct words *w, int family, const char *verb)
 	if (!q)
 		return fail(w->err, "route: out of memory");
 	rc = route_parse(w, q, family, del);
+	if (rc == 0 && !del)
+		rc = route_resolve_gws(w, q);
 	if (rc == 0) {
 		if (streq(verb, "replace"))
 			flags = FIB_F_REPLACE;
@@ -1240,6 +1275,7 @@ static int route_get(struct words *w, struct ctl_out *o, int family)
 	struct fib_result res;
 	const struct fib_route *r;
 	char a[ADDR_STR], gw[ADDR_STR], src[ADDR_STR], tb[12], dn[16];
+	const char *tname;
 	union pkt_addr sa;
 	struct dev *nd = NULL;
 	bool have_src = false;
@@ -1264,7 +1300,7 @@ static int route_get(struct words *w, struct ctl_out *o, int family)
 	}
 	if (have_src)
 		out_addr(fam, &sa, src);
-	table_name(res.table, tb, sizeof(tb));
+	tname = table_name(res.table, tb, sizeof(tb));
 
 	out_text(o, "%s%s%s", r->type == FIB_UNICAST ? "" : fib_type_name(r->type),
 		 r->type == FIB_UNICAST ? "" : " ", a);
@@ -1274,7 +1310,7 @@ static int route_get(struct words *w, struct ctl_out *o, int family)
 		out_text(o, " via %s", out_addr(fam, &res.nh->gw, gw));
 	if (res.nh && res.nh->ifindex)
 		out_text(o, " dev %s", dev_name_or(res.nh->ifindex, dn, sizeof(dn)));
-	out_text(o, " table %s", tb);
+	out_text(o, " table %s", tname);
 	if (have_src)
 		out_text(o, " src %s", src);
 	if (r->mtu)

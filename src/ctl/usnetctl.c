@@ -140,11 +140,11 @@ static int read_reply(int fd)
 		return 2;
 	}
 	body[n] = '\0';
+	/* Output (JSON has none of its own) and errors end with a newline. */
 	f = hdr[0] == 0 ? stdout : stderr;
-	if (hdr[0] != 0 && n > 0 && body[n - 1] != '\n')
-		fprintf(f, "%s\n", body);
-	else
-		fwrite(body, 1, n, f);
+	fwrite(body, 1, n, f);
+	if (n > 0 && body[n - 1] != '\n')
+		fputc('\n', f);
 	free(body);
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "usnetctl: write error: %s\n", strerror(errno));

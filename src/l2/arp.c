@@ -86,14 +86,19 @@ static void arp_send(struct worker *w, struct dev *d, uint16_t op,
 	eth_output(w, d, eth_dst, ETH_P_ARP, p);
 }
 
-/* Request or reply whose target is one of d's addresses. */
+/* Request or reply whose target is one of d's addresses. As Linux (with
+ * arp_accept off): a request creates a STALE entry for its sender; a reply
+ * only updates an entry we have (we asked), and makes it REACHABLE when it
+ * came unicast to us. */
 static void arp_rx_for_us(struct worker *w, struct dev *d,
-			  const struct arp_msg *m)
+			  const struct arp_msg *m, const struct pkt *p)
 {
 	union pkt_addr sip = { .v4 = m->spa };
-	unsigned flags = NEIGH_UPD_CREATE | NEIGH_UPD_OVERRIDE;
+	unsigned flags = NEIGH_UPD_OVERRIDE;
 
-	if (m->op == ARP_OP_REPLY)
+	if (m->op == ARP_OP_REQUEST)
+		flags |= NEIGH_UPD_CREATE;
+	else if (!(p->flags & (PKT_F_L2_BCAST | PKT_F_L2_MCAST)))
 		flags |= NEIGH_UPD_SOLICITED;
 	if (arp_sender_learnable(d, m->spa))
 		neigh_update(w, d, AF_INET, &sip, m->sha, flags);
@@ -133,7 +138,7 @@ void arp_input(struct worker *w, struct dev *d, struct pkt *p)
 	}
 	tip.v4 = m.tpa;
 	if (dev_has_addr(d, AF_INET, &tip)) {
-		arp_rx_for_us(w, d, &m);
+		arp_rx_for_us(w, d, &m, p);
 		dev_stats_here(d)->delivered++;
 		pkt_free(p);
 		return;

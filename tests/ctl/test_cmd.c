@@ -295,7 +295,7 @@ static void test_route_add_show(void **state)
 	assert_contains(s, "10.8.0.0/16 via 10.1.0.3 dev n0 metric 20 mtu 1400\n");
 	assert_contains(s, "blackhole 10.66.0.0/16\n");
 	assert_contains(s, "prohibit 10.68.0.0/16 metric 5\n");
-	assert_contains(s, "default via 10.1.0.254 metric 0\n");
+	assert_contains(s, "default via 10.1.0.254 dev n0 metric 0\n"); /* dev resolved */
 	assert_contains(s, "10.7.0.0/16 dev n1 scope link metric 0\n");
 	assert_contains(s, "2001:db8:9::/48 via 2001:db8:1::2 dev n0 metric 0\n");
 	assert_contains(s, "default via fe80::1 dev n0 metric 0\n");
@@ -307,7 +307,7 @@ static void test_route_add_show(void **state)
 	assert_contains(s, "unreachable 10.67.0.0/16 table 100\n");
 	free(s);
 	s = run("route show table 7");
-	assert_contains(s, "10.5.0.0/16 via 10.1.0.2 table 7 proto kernel src 10.1.0.1 metric 0\n");
+	assert_contains(s, "10.5.0.0/16 via 10.1.0.2 dev n0 table 7 proto kernel src 10.1.0.1 metric 0\n");
 	free(s);
 	s = run("route show table all");
 	assert_contains(s, "local 10.1.0.1 dev n0 table local");
@@ -386,6 +386,10 @@ static void test_route_errors(void **state)
 	bad("route add 10.3.0.0/16 nexthop via 10.1.0.2 nexthop via 2001:db8::1",
 	    "'2001:db8::1'");
 	bad("route -6 add 10.3.0.0/16 via 10.1.0.2", "'10.3.0.0/16'");
+	bad("route add 10.3.0.0/16 via 10.200.0.1", "gateway '10.200.0.1' is not on a connected network");
+	bad("route add 10.3.0.0/16 nexthop via 10.1.0.2 nexthop via 10.201.0.1",
+	    "'10.201.0.1'");
+	bad("route -6 add default via fe80::1", "'fe80::1'");
 	bad("route frob", "unknown verb 'frob'");
 	bad("route del 10.4.0.0/16", "route: del 10.4.0.0/16");
 	bad("route del 10.9.0.0/16 via 10.1.0.77", "10.9.0.0/16");
@@ -512,7 +516,7 @@ static void test_route_get(void **state)
 	assert_string_equal(s, "unreachable 10.67.1.1 table main\n");
 	free(s);
 	s = run("route get 10.5.0.9 from 10.1.0.1 iif n0 mark 0x10");
-	assert_string_equal(s, "10.5.0.9 from 10.1.0.1 via 10.1.0.2 table main src 10.1.0.1 mtu 1300 iif n0\n");
+	assert_string_equal(s, "10.5.0.9 from 10.1.0.1 via 10.1.0.2 dev n0 table main src 10.1.0.1 mtu 1300 iif n0\n");
 	free(s);
 	s = run("route get 2001:db8:1::77");
 	assert_contains(s, "2001:db8:1::77 dev n0 table main src 2001:db8:1::1");

@@ -1281,50 +1281,60 @@ struct race {
 	volatile bool stop;
 	unsigned long lookups;
 	unsigned long bad;
-	char why[128];
+	char why[160];
 };
 
-/* 10.1.0.0/16 (dev 1) is always there; 10.1.2.0/24 toggles between
- * absent, dev 2 and dev 4; 10.1.2.128/25 (dev 3) comes and goes, and so do
- * unrelated neighbours that split and merge nodes on the path. */
-static bool race_valid(int dst, const struct fib_result *res)
-{
-	uint32_t ifx = res->nh ? res->nh->ifindex : 0;
+/* 10.1.0.0/16 (dev 1) and 10.1.2.128/25 (dev 3) are always there;
+ * 10.1.2.0/24 comes and goes (dev 2, replaced by dev 4), covering the /25,
+ * and 10.1.2.64/26 (dev 5) comes and goes beside the /25, so changes
+ * insert covering nodes, split and merge branch nodes on the readers'
+ * paths. Each address has a known set of valid answers; the /25 one has
+ * exactly one, which a half-built node would break. */
+static const struct {
+	const char *dst;
+	uint32_t ok[4];      /* valid nexthop devices, 0-terminated */
+} race_dsts[] = {
+	{ "10.1.2.200", { 3 } },
+	{ "10.1.2.5", { 1, 2, 4 } },
+	{ "10.1.2.70", { 1, 2, 4, 5 } },
+	{ "10.1.3.1", { 1 } },
+};
 
-	switch (ifx) {
-	case 1:
-		return res->route->plen == 16;
-	case 2:
-	case 4:
-		return res->route->plen == 24;
-	case 3:
-		return dst == 1 && res->route->plen == 25;
-	default:
+static bool race_valid(unsigned i, const struct fib_result *res)
+{
+	static const uint8_t plen_of[] = { 0, 16, 24, 25, 24, 26 };
+	uint32_t ifx;
+
+	if (!res->nh || res->nh->ifindex >= ARRAY_SIZE(plen_of))
 		return false;
-	}
+	ifx = res->nh->ifindex;
+	if (res->route->plen != plen_of[ifx])
+		return false;
+	for (unsigned k = 0; k < 4 && race_dsts[i].ok[k]; k++)
+		if (race_dsts[i].ok[k] == ifx)
+			return true;
+	return false;
 }
 
 static void *race_reader(void *arg)
 {
 	struct race *rc = arg;
-	static const char *const dsts[] = { "10.1.2.5", "10.1.2.200",
-					    "10.1.3.1" };
-	union pkt_addr a[3];
+	union pkt_addr a[ARRAY_SIZE(race_dsts)];
 	struct fib_result res;
 
-	for (unsigned i = 0; i < 3; i++)
-		inet_pton(AF_INET, dsts[i], &a[i]);
+	for (unsigned i = 0; i < ARRAY_SIZE(race_dsts); i++)
+		inet_pton(AF_INET, race_dsts[i].dst, &a[i]);
 	rcu_register_thread();
 	while (!__atomic_load_n(&rc->stop, __ATOMIC_ACQUIRE)) {
-		for (int i = 0; i < 3; i++) {
+		for (unsigned i = 0; i < ARRAY_SIZE(race_dsts); i++) {
 			bool ok = fib_table_lookup(FIB_TABLE_MAIN, AF_INET,
-						   &a[i], (uint32_t)i, &res) &&
-				  race_valid(i, &res) &&
-				  (i != 2 || res.nh->ifindex == 1);
+						   &a[i], i, &res) &&
+				  race_valid(i, &res);
 
 			if (!ok && rc->bad++ == 0)
 				snprintf(rc->why, sizeof(rc->why),
-					 "dst %s got a wrong answer", dsts[i]);
+					 "dst %s got a wrong answer",
+					 race_dsts[i].dst);
 			rc->lookups++;
 		}
 		rcu_quiescent_state();
@@ -1337,28 +1347,33 @@ static void test_concurrent_lookups(void **state)
 {
 	struct race rc = { .stop = false };
 	struct fib_route base = dev_route(AF_INET, "10.1.0.0", 16, 0, 1);
-	struct fib_route r24 = dev_route(AF_INET, "10.1.2.0", 24, 0, 2);
 	struct fib_route r25 = dev_route(AF_INET, "10.1.2.128", 25, 0, 3);
-	struct fib_route side = dev_route(AF_INET, "10.1.2.64", 26, 0, 5);
+	struct fib_route r24 = dev_route(AF_INET, "10.1.2.0", 24, 0, 2);
+	struct fib_route r26 = dev_route(AF_INET, "10.1.2.64", 26, 0, 5);
 	struct fib_route r;
 	pthread_t th;
 
 	(void)state;
 	assert_int_equal(add(&base, FIB_F_EXCL), 0);
+	assert_int_equal(add(&r25, FIB_F_EXCL), 0);
 	assert_int_equal(pthread_create(&th, NULL, race_reader, &rc), 0);
 	for (unsigned i = 0; i < 3000; i++) {
+		bool side_first = i & 1;
+
+		if (side_first)
+			assert_int_equal(add(&r26, FIB_F_EXCL), 0);
 		assert_int_equal(add(&r24, FIB_F_EXCL), 0);
-		if (i & 1)
-			assert_int_equal(add(&side, FIB_F_EXCL), 0);
-		assert_int_equal(add(&r25, FIB_F_EXCL), 0);
+		if (!side_first)
+			assert_int_equal(add(&r26, FIB_F_EXCL), 0);
 		r = r24;
 		r.nh[0].ifindex = 4;
 		assert_int_equal(add(&r, FIB_F_REPLACE), 0);
+		if (i % 3 == 0)
+			assert_int_equal(del(&r26), 0);
 		r.nh[0].ifindex = 0;
 		assert_int_equal(del(&r), 0);
-		if (i & 1)
-			assert_int_equal(del(&side), 0);
-		assert_int_equal(del(&r25), 0);
+		if (i % 3 != 0)
+			assert_int_equal(del(&r26), 0);
 	}
 	__atomic_store_n(&rc.stop, true, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
@@ -1366,7 +1381,7 @@ static void test_concurrent_lookups(void **state)
 		fail_msg("%lu of %lu lookups wrong: %s", rc.bad, rc.lookups,
 			 rc.why);
 	assert_true(rc.lookups > 0);
-	assert_int_equal(count_routes(0, 0), 1);
+	assert_int_equal(count_routes(0, 0), 2);
 }
 
 int main(void)

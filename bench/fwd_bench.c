@@ -1,0 +1,563 @@
+/* fwd_bench: in-memory forwarding benchmark on one core. The real product is
+ * set up in-process (gen and null drivers, addresses, a gateway route, a
+ * static neighbor) and packets go generator -> worker_input (Ethernet, IPv4
+ * or IPv6 input, FIB lookup, neighbor, L2 rewrite) -> worker_tx_flush ->
+ * null sink, for several burst sizes.
+ *
+ * Design note. Each measurement is the median of RUNS runs of a fixed
+ * duration. Two modes per scenario and burst: "alloc" takes packets from the
+ * generator and frees them (the cost of making a packet: pool allocation,
+ * 64-byte copy, checksum stamp, free) and "fwd" sends them through the
+ * pipeline; fwd - alloc is the forwarding cost. Time comes from
+ * CLOCK_MONOTONIC and cycles from the TSC, whose frequency is measured
+ * against the clock, not assumed. After every forwarding run the packets
+ * counted at the sink must equal the packets generated; otherwise the drop
+ * reasons of every device are printed and the exit status is 1. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <urcu-qsbr.h>
+#include <x86intrin.h>
+
+#include "core/util.h"
+#include "core/worker.h"
+#include "dev/dev.h"
+#include "dev/driver.h"
+#include "fib/fib.h"
+#include "l2/neigh.h"
+#include "l3/addr.h"
+
+#define BENCH_ERR 256
+#define BENCH_MAX_RUNS 15
+#define BENCH_MAX_BURSTS 8
+#define YARDSTICK_CYCLES 200.0  /* full IPv4 path, best userspace routers */
+#define YARDSTICK_MPPS 12.0     /* ~200 cycles at 2.4 GHz */
+
+static const uint8_t NH_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
+
+struct bench_opts {
+	double seconds;         /* per run */
+	unsigned runs;
+	unsigned nbursts;
+	unsigned bursts[BENCH_MAX_BURSTS];
+};
+
+/* One scenario: a generator port feeding the shared sink. */
+struct scenario {
+	const char *name;
+	int family;
+	const char *gen_args;   /* words for `link add NAME type gen ...` */
+	const char *port_addr;  /* ADDR/PLEN on the generator port */
+	const char *sink_addr;  /* ADDR/PLEN on the sink */
+	const char *route;      /* PREFIX/PLEN routed via gw */
+	const char *gw;         /* next hop on the sink's subnet */
+	struct dev *gen;
+};
+
+static struct scenario scenarios[] = {
+	{ "ipv4 64B", AF_INET,
+	  "src 10.1.0.2 dst 198.18.0.2 size 64 flows 256",
+	  "10.1.0.1/24", "10.2.0.1/24", "198.18.0.0/15", "10.2.0.2", NULL },
+	{ "ipv6 64B", AF_INET6,
+	  "src 2001:db8:1::2 dst 2001:db8:ff::2 size 64 flows 256",
+	  "2001:db8:1::1/64", "2001:db8:2::1/64", "2001:db8:ff::/48",
+	  "2001:db8:2::2", NULL },
+};
+
+static struct dev *sink;
+static struct worker wk;
+
+/* One run's result. */
+struct sample {
+	uint64_t pkts, ns, cycles;
+};
+
+/* Median (by ns per packet) of n samples. */
+struct figure {
+	double ns_pp, cyc_pp, mpps;
+	double ns_min, ns_max;  /* spread over the runs, ns per packet */
+};
+
+/* ------------------------------------------------------------------ setup */
+
+static void die(const char *what, const char *err)
+{
+	fprintf(stderr, "fwd_bench: %s: %s\n", what, err);
+	exit(2);
+}
+
+static int split_words(char *s, char **argv, int max)
+{
+	int n = 0;
+
+	for (char *t = strtok(s, " "); t && n < max; t = strtok(NULL, " "))
+		argv[n++] = t;
+	return n;
+}
+
+static struct dev *make_dev(const char *kind, const char *name,
+			    const char *args)
+{
+	const struct dev_driver *drv = dev_driver_find(kind);
+	char buf[256], err[BENCH_ERR] = "", *argv[32];
+	struct dev *d;
+	int argc, rc;
+
+	if (!drv)
+		die(kind, "driver not found");
+	snprintf(buf, sizeof(buf), "%s", args);
+	argc = split_words(buf, argv, 32);
+	d = drv->create(name, argc, argv, err);
+	if (!d)
+		die(name, err);
+	rc = dev_register(d);
+	if (rc < 0)
+		die(name, strerror(-rc));
+	if (dev_set_up(d, true, err) < 0)
+		die(name, err);
+	return d;
+}
+
+static void parse_prefix(int family, const char *s, union pkt_addr *a,
+			 unsigned *plen)
+{
+	char buf[64], *slash;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	*plen = family == AF_INET ? 32 : 128;
+	if (slash) {
+		*slash = 0;
+		*plen = (unsigned)atoi(slash + 1);
+	}
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(family, buf, a) != 1)
+		die(s, "bad address");
+}
+
+static void add_addr(struct dev *d, int family, const char *s)
+{
+	char err[BENCH_ERR] = "";
+	union pkt_addr a;
+	unsigned plen;
+
+	parse_prefix(family, s, &a, &plen);
+	if (addr_add(d, family, &a, plen, err) < 0)
+		die(s, err);
+}
+
+static void add_route(struct scenario *sc)
+{
+	struct fib_route r = { 0 };
+	char err[BENCH_ERR] = "";
+	unsigned plen;
+
+	r.family = (uint8_t)sc->family;
+	parse_prefix(sc->family, sc->route, &r.prefix, &plen);
+	r.plen = (uint8_t)plen;
+	r.type = FIB_UNICAST;
+	r.proto = FIB_PROTO_STATIC;
+	r.scope = FIB_SCOPE_UNIVERSE;
+	r.table = FIB_TABLE_MAIN;
+	r.nnh = 1;
+	parse_prefix(sc->family, sc->gw, &r.nh[0].gw, &plen);
+	r.nh[0].has_gw = true;
+	r.nh[0].ifindex = sink->ifindex;
+	r.nh[0].weight = 1;
+	if (fib_route_add(&r, FIB_F_EXCL, err) < 0)
+		die(sc->route, err);
+}
+
+static void add_neigh(struct scenario *sc)
+{
+	union pkt_addr gw;
+	unsigned plen;
+	int rc;
+
+	parse_prefix(sc->family, sc->gw, &gw, &plen);
+	rc = neigh_add_static(sink, sc->family, &gw, NH_MAC);
+	if (rc < 0)
+		die(sc->gw, strerror(-rc));
+}
+
+static void setup(void)
+{
+	char name[16];
+
+	if (fib_init() < 0 || neigh_init() < 0)
+		die("init", "fib_init/neigh_init failed");
+	worker_ctl();
+	sink = make_dev("null", "n0", "");
+	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++) {
+		struct scenario *sc = &scenarios[i];
+		snprintf(name, sizeof(name), "g%zu", i);
+		sc->gen = make_dev("gen", name, sc->gen_args);
+		add_addr(sc->gen, sc->family, sc->port_addr);
+		add_addr(sink, sc->family, sc->sink_addr);
+		add_route(sc);
+		add_neigh(sc);
+	}
+	/* The measuring thread behaves as worker 0. */
+	worker_ctx_init(&wk, 0);
+	dev_stat_slot = 0;
+	rcu_register_thread();
+}
+
+/* Returns the number of packets still allocated after everything is freed. */
+static uint64_t teardown(void)
+{
+	rcu_unregister_thread();
+	worker_ctx_fini(&wk);
+	neigh_fini();
+	fib_fini();
+	dev_destroy_all();
+	worker_ctx_fini(worker_ctl());
+	pkt_pool_thread_release();
+	return pkt_pool_outstanding();
+}
+
+/* ------------------------------------------------------------ measurement */
+
+/* TSC ticks per nanosecond, measured against CLOCK_MONOTONIC. */
+static double tsc_per_ns(void)
+{
+	uint64_t t0 = time_ns(), c0 = __rdtsc(), t1, c1;
+
+	do
+		t1 = time_ns();
+	while (t1 - t0 < 200000000ull);
+	c1 = __rdtsc();
+	return (double)(c1 - c0) / (double)(t1 - t0);
+}
+
+enum mode { MODE_ALLOC, MODE_FWD };
+
+/* One burst: generate up to `burst` packets and consume them. */
+static uint16_t one_burst(struct dev *g, enum mode m, unsigned burst)
+{
+	struct pkt_vec v;
+
+	v.n = g->ops->rx_burst(g, v.p, (uint16_t)burst);
+	if (m == MODE_ALLOC) {
+		for (uint16_t i = 0; i < v.n; i++)
+			pkt_free(v.p[i]);
+	} else {
+		uint16_t n = v.n;
+		worker_input(&wk, &v);
+		worker_tx_flush(&wk);
+		v.n = n;
+	}
+	rcu_quiescent_state();
+	return v.n;
+}
+
+static struct sample run_once(struct dev *g, enum mode m, unsigned burst,
+			      double seconds)
+{
+	unsigned per_check = burst >= 256 ? 1 : 256 / burst;
+	struct sample s = { 0 };
+	uint64_t t0, c0, t, deadline;
+
+	t0 = time_ns();
+	c0 = __rdtsc();
+	deadline = t0 + (uint64_t)(seconds * 1e9);
+	do {
+		for (unsigned i = 0; i < per_check; i++)
+			s.pkts += one_burst(g, m, burst);
+		t = time_ns();
+		wk.now_ms = t / 1000000ull;
+	} while (t < deadline);
+	s.cycles = __rdtsc() - c0;
+	s.ns = t - t0;
+	return s;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static struct figure summarize(const struct sample *s, unsigned n)
+{
+	double ns[BENCH_MAX_RUNS], cyc[BENCH_MAX_RUNS];
+	struct figure f;
+
+	for (unsigned i = 0; i < n; i++) {
+		ns[i] = (double)s[i].ns / (double)s[i].pkts;
+		cyc[i] = (double)s[i].cycles / (double)s[i].pkts;
+	}
+	qsort(ns, n, sizeof(ns[0]), cmp_double);
+	qsort(cyc, n, sizeof(cyc[0]), cmp_double);
+	f.ns_pp = ns[n / 2];
+	f.cyc_pp = cyc[n / 2];
+	f.mpps = 1e3 / f.ns_pp;
+	f.ns_min = ns[0];
+	f.ns_max = ns[n - 1];
+	return f;
+}
+
+/* ------------------------------------------------------------- accounting */
+
+/* Counters of every device, to compare before and after a run. */
+struct snapshot {
+	struct dev_stats st[DEV_MAX];
+	uint64_t orphan[DROP_MAX];
+	uint64_t queued;
+};
+
+static void snap(struct snapshot *s)
+{
+	memset(s->st, 0, sizeof(s->st));
+	for (struct dev *d = dev_next(NULL); d; d = dev_next(d))
+		dev_stats_sum(d, &s->st[d->ifindex]);
+	for (unsigned r = 0; r < DROP_MAX; r++)
+		s->orphan[r] = dev_orphan_drops(r);
+	s->queued = neigh_queued_total();
+}
+
+static void print_drops(const struct snapshot *a, const struct snapshot *b)
+{
+	for (struct dev *d = dev_next(NULL); d; d = dev_next(d)) {
+		const struct dev_stats *x = &a->st[d->ifindex];
+		const struct dev_stats *y = &b->st[d->ifindex];
+		for (unsigned r = 0; r < DROP_MAX; r++) {
+			uint64_t rx = y->rx_drops[r] - x->rx_drops[r];
+			uint64_t tx = y->tx_drops[r] - x->tx_drops[r];
+			if (rx)
+				printf("    %s rx drop %s: %llu\n", d->name,
+				       drop_name(r), (unsigned long long)rx);
+			if (tx)
+				printf("    %s tx drop %s: %llu\n", d->name,
+				       drop_name(r), (unsigned long long)tx);
+		}
+	}
+	for (unsigned r = 0; r < DROP_MAX; r++)
+		if (b->orphan[r] != a->orphan[r])
+			printf("    orphan drop %s: %llu\n", drop_name(r),
+			       (unsigned long long)(b->orphan[r] - a->orphan[r]));
+	if (b->queued != a->queued)
+		printf("    waiting in neighbor queues: %llu\n",
+		       (unsigned long long)(b->queued - a->queued));
+}
+
+/* Generated vs arrived over one scenario's forwarding runs. */
+struct tally {
+	uint64_t generated, arrived;
+};
+
+/* Check conservation between two snapshots around forwarding runs on g. */
+static bool check_tally(struct dev *g, const struct snapshot *a,
+			const struct snapshot *b, uint64_t generated,
+			struct tally *t)
+{
+	uint64_t gen_rx = b->st[g->ifindex].rx_packets -
+			  a->st[g->ifindex].rx_packets;
+	uint64_t arrived = b->st[sink->ifindex].tx_packets -
+			   a->st[sink->ifindex].tx_packets;
+
+	t->generated = generated;
+	t->arrived = arrived;
+	if (gen_rx == generated && arrived == generated)
+		return true;
+	printf("  ACCOUNTING: generated %llu (device rx counter %llu), arrived %llu\n",
+	       (unsigned long long)generated, (unsigned long long)gen_rx,
+	       (unsigned long long)arrived);
+	print_drops(a, b);
+	return false;
+}
+
+/* ------------------------------------------------------------------ main */
+
+struct row {
+	struct figure alloc, fwd;
+	struct tally tally;
+	bool ok;
+};
+
+static struct figure measure(struct dev *g, enum mode m, unsigned burst,
+			     const struct bench_opts *o, uint64_t *pkts)
+{
+	struct sample s[BENCH_MAX_RUNS];
+
+	*pkts = 0;
+	for (unsigned i = 0; i < o->runs; i++) {
+		s[i] = run_once(g, m, burst, o->seconds);
+		*pkts += s[i].pkts;
+	}
+	return summarize(s, o->runs);
+}
+
+static struct row bench_row(struct scenario *sc, unsigned burst,
+			    const struct bench_opts *o)
+{
+	static struct snapshot a, b;
+	uint64_t live = pkt_pool_outstanding(), n;
+	struct row r;
+
+	r.alloc = measure(sc->gen, MODE_ALLOC, burst, o, &n);
+	snap(&a);
+	r.fwd = measure(sc->gen, MODE_FWD, burst, o, &n);
+	snap(&b);
+	r.ok = check_tally(sc->gen, &a, &b, n, &r.tally);
+	if (pkt_pool_outstanding() != live) {
+		printf("  LEAK: %llu packets allocated before, %llu after\n",
+		       (unsigned long long)live,
+		       (unsigned long long)pkt_pool_outstanding());
+		r.ok = false;
+	}
+	return r;
+}
+
+static void print_header(const struct bench_opts *o, double tpn)
+{
+	printf("fwd_bench: one core, in-memory gen -> worker_input -> forward -> null sink\n");
+	printf("TSC %.3f GHz (measured against CLOCK_MONOTONIC); median of %u runs x %.1f s\n",
+	       tpn, o->runs, o->seconds);
+	printf("alloc = generator alone (alloc+copy+free); total = generator + forwarding + sink;\n"
+	       "fwd = total - alloc; cycles are TSC ticks per packet\n\n");
+	printf("%-9s %5s | %8s %8s | %8s %8s %7s %13s | %8s %8s | %s\n",
+	       "scenario", "burst", "alloc", "alloc", "total", "total",
+	       "total", "total ns", "fwd", "fwd", "arrived/generated");
+	printf("%-9s %5s | %8s %8s | %8s %8s %7s %13s | %8s %8s |\n", "", "",
+	       "ns/pkt", "cyc/pkt", "ns/pkt", "cyc/pkt", "Mpps", "min..max",
+	       "ns/pkt", "cyc/pkt");
+}
+
+static void print_row(const struct scenario *sc, unsigned burst,
+		      const struct row *r)
+{
+	char spread[32];
+
+	snprintf(spread, sizeof(spread), "%.1f..%.1f", r->fwd.ns_min,
+		 r->fwd.ns_max);
+	printf("%-9s %5u | %8.1f %8.1f | %8.1f %8.1f %7.2f %13s | %8.1f %8.1f | %llu/%llu%s\n",
+	       sc->name, burst, r->alloc.ns_pp, r->alloc.cyc_pp, r->fwd.ns_pp,
+	       r->fwd.cyc_pp, r->fwd.mpps, spread,
+	       r->fwd.ns_pp - r->alloc.ns_pp, r->fwd.cyc_pp - r->alloc.cyc_pp,
+	       (unsigned long long)r->tally.arrived,
+	       (unsigned long long)r->tally.generated, r->ok ? "" : "  FAIL");
+}
+
+static void print_yardstick(double best_cyc, double best_mpps, double tpn)
+{
+	printf("\nyardstick: ~%.0f cycles/packet for a full IPv4 forwarding path in the best\n"
+	       "userspace routers (~%.0f Mpps at 2.4 GHz). usnet best IPv4 total: %.0f cycles/packet\n"
+	       "(%.2fx the yardstick), %.2f Mpps at %.2f GHz TSC.\n",
+	       YARDSTICK_CYCLES, YARDSTICK_MPPS, best_cyc,
+	       best_cyc / YARDSTICK_CYCLES, best_mpps, tpn);
+}
+
+static int parse_bursts(const char *s, struct bench_opts *o)
+{
+	char buf[128], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	o->nbursts = 0;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		long b = strtol(t, NULL, 10);
+		if (b < 1 || b > (long)PKT_MAX_BURST || o->nbursts == BENCH_MAX_BURSTS)
+			return -1;
+		o->bursts[o->nbursts++] = (unsigned)b;
+	}
+	return o->nbursts ? 0 : -1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fwd_bench [--seconds S] [--runs N] [--bursts 1,32,256]\n"
+		"  --seconds S   duration of one run (default 2)\n"
+		"  --runs N      runs per figure, median reported (default 5, max %d)\n"
+		"  --bursts L    comma-separated burst sizes 1..%u\n",
+		BENCH_MAX_RUNS, PKT_MAX_BURST);
+}
+
+static int parse_opts(int argc, char **argv, struct bench_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "seconds", required_argument, NULL, 's' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "bursts", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct bench_opts){ .seconds = 2.0, .runs = 5, .nbursts = 3,
+				  .bursts = { 1, 32, 256 } };
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->seconds = strtod(optarg, NULL);
+			if (o->seconds <= 0 || o->seconds > 600) {
+				fprintf(stderr, "fwd_bench: --seconds: expected 0..600, got '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'r':
+			o->runs = (unsigned)strtoul(optarg, NULL, 10);
+			if (o->runs < 1 || o->runs > BENCH_MAX_RUNS) {
+				fprintf(stderr, "fwd_bench: --runs: expected 1..%d, got '%s'\n",
+					BENCH_MAX_RUNS, optarg);
+				return -1;
+			}
+			break;
+		case 'b':
+			if (parse_bursts(optarg, o) < 0) {
+				fprintf(stderr, "fwd_bench: --bursts: expected a list of 1..%u, got '%s'\n",
+					PKT_MAX_BURST, optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	double tpn, best_cyc = 0, best_mpps = 0;
+	struct bench_opts o;
+	uint64_t left;
+	bool ok = true;
+
+	if (parse_opts(argc, argv, &o) < 0)
+		return 2;
+	setup();
+	tpn = tsc_per_ns();
+	print_header(&o, tpn);
+	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++) {
+		for (unsigned k = 0; k < o.nbursts; k++) {
+			struct row r = bench_row(&scenarios[i], o.bursts[k], &o);
+			print_row(&scenarios[i], o.bursts[k], &r);
+			fflush(stdout);
+			ok &= r.ok;
+			if (scenarios[i].family == AF_INET &&
+			    (best_cyc == 0 || r.fwd.cyc_pp < best_cyc)) {
+				best_cyc = r.fwd.cyc_pp;
+				best_mpps = r.fwd.mpps;
+			}
+		}
+	}
+	print_yardstick(best_cyc, best_mpps, tpn);
+	left = teardown();
+	if (left) {
+		printf("LEAK: %llu packets still allocated at exit\n",
+		       (unsigned long long)left);
+		ok = false;
+	}
+	printf("%s\n", ok ? "fwd_bench: all generated packets arrived, no leaks"
+			  : "fwd_bench: FAILED (see above)");
+	return ok ? 0 : 1;
+}
