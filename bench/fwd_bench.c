@@ -201,6 +201,8 @@ static void setup(void)
 		add_route(sc);
 		add_neigh(sc);
 	}
+	/* Send what setup produced (gratuitous ARP, ND) before counting. */
+	worker_tx_flush(worker_ctl());
 	/* The measuring thread behaves as worker 0. */
 	worker_ctx_init(&wk, 0);
 	dev_stat_slot = 0;
@@ -384,7 +386,8 @@ static struct figure measure(struct dev *g, enum mode m, unsigned burst,
 {
 	struct sample s[BENCH_MAX_RUNS];
 
-	*pkts = 0;
+	/* Warm caches and pools; not counted in the figure. */
+	*pkts = run_once(g, m, burst, o->seconds < 0.5 ? o->seconds : 0.5).pkts;
 	for (unsigned i = 0; i < o->runs; i++) {
 		s[i] = run_once(g, m, burst, o->seconds);
 		*pkts += s[i].pkts;
@@ -392,32 +395,62 @@ static struct figure measure(struct dev *g, enum mode m, unsigned burst,
 	return summarize(s, o->runs);
 }
 
+/* Packets allocated now compared with `before`; prints and returns false on
+ * a difference. */
+static bool check_leak(const char *what, uint64_t before)
+{
+	uint64_t now = pkt_pool_outstanding();
+
+	if (now == before)
+		return true;
+	printf("  LEAK (%s): %llu packets allocated before, %llu after\n", what,
+	       (unsigned long long)before, (unsigned long long)now);
+	return false;
+}
+
 static struct row bench_row(struct scenario *sc, unsigned burst,
 			    const struct bench_opts *o)
 {
 	static struct snapshot a, b;
 	uint64_t live = pkt_pool_outstanding(), n;
+	bool alloc_ok;
 	struct row r;
 
 	r.alloc = measure(sc->gen, MODE_ALLOC, burst, o, &n);
+	alloc_ok = check_leak("generator alone", live);
+	live = pkt_pool_outstanding();
 	snap(&a);
 	r.fwd = measure(sc->gen, MODE_FWD, burst, o, &n);
 	snap(&b);
 	r.ok = check_tally(sc->gen, &a, &b, n, &r.tally);
-	if (pkt_pool_outstanding() != live) {
-		printf("  LEAK: %llu packets allocated before, %llu after\n",
-		       (unsigned long long)live,
-		       (unsigned long long)pkt_pool_outstanding());
-		r.ok = false;
-	}
+	r.ok &= check_leak("forwarding", live) && alloc_ok;
 	return r;
+}
+
+/* The 1-minute load average; other work on the machine disturbs figures. */
+static double load_avg(void)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double l = -1;
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
 }
 
 static void print_header(const struct bench_opts *o, double tpn)
 {
+	double load = load_avg();
+
 	printf("fwd_bench: one core, in-memory gen -> worker_input -> forward -> null sink\n");
 	printf("TSC %.3f GHz (measured against CLOCK_MONOTONIC); median of %u runs x %.1f s\n",
 	       tpn, o->runs, o->seconds);
+	printf("load average %.2f at start%s\n", load,
+	       load > 0.7 ? " (WARNING: the machine is busy; figures are disturbed)"
+			  : "");
 	printf("alloc = generator alone (alloc+copy+free); total = generator + forwarding + sink;\n"
 	       "fwd = total - alloc; cycles are TSC ticks per packet\n\n");
 	printf("%-9s %5s | %8s %8s | %8s %8s %7s %13s | %8s %8s | %s\n",

@@ -67,7 +67,9 @@ static struct pkt_buf *buf_alloc(unsigned cls)
 {
 	struct pkt_buf *b = cache_get(&buf_cache[cls]);
 	if (!b) {
-		b = aligned_alloc(CACHE_LINE, sizeof(*b) + class_size[cls]);
+		size_t sz = sizeof(*b) + class_size[cls];
+		b = aligned_alloc(CACHE_LINE, (sz + CACHE_LINE - 1) &
+						  ~(size_t)(CACHE_LINE - 1));
 		if (!b)
 			return NULL;
 	}

@@ -1407,8 +1407,6 @@ static int neigh_change(struct words *w, bool add)
 		return fail(w->err, "neigh: missing 'dev NAME'");
 	if (add && !macw)
 		return fail(w->err, "neigh: missing 'lladdr MAC'");
-	if (!add && macw)
-		return fail(w->err, "neigh: 'lladdr' is not used by 'del'");
 	rc = add ? neigh_add_static(d, family, &a, mac) : neigh_del(d, family, &a);
 	if (rc < 0) {
 		out_addr(family, &a, as);

@@ -147,6 +147,8 @@ static bool nd_check_type(const struct nd_msg *m)
 {
 	const uint8_t *src = m->ip6 + 8, *dst = m->ip6 + 24;
 
+	if (ip6_is_mcast(src))
+		return false;
 	switch (m->type) {
 	case ND_RS:
 		return !(ip6_is_unspec(src) && m->lla);

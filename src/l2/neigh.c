@@ -254,6 +254,16 @@ static bool neigh_is_subnet_bcast(const struct dev *d, uint32_t ip_be)
 	return false;
 }
 
+/* Addresses that are never resolved (multicast, broadcast): no entries. */
+static bool neigh_addr_unresolved(const struct dev *d, uint32_t family,
+				  const union pkt_addr *ip)
+{
+	uint8_t mac[6];
+
+	return neigh_map_mcast(family, ip, mac) ||
+	       (family == AF_INET && neigh_is_subnet_bcast(d, ip->v4));
+}
+
 /* ---- entries and queues (under neigh_lock) ---------------------------- */
 
 static struct neigh *neigh_create_locked(const struct neigh_key *k,
@@ -418,8 +428,10 @@ static void neigh_free_dead(struct neigh *dead, enum drop_reason reason)
 int neigh_init(void)
 {
 	pthread_mutex_lock(&neigh_lock);
-	neigh_seed = mix64(time_ns() ^ (uint64_t)(uintptr_t)&neigh_seed);
-	neigh_rng = mix64(neigh_seed + 1) | 1;
+	if (neigh_count == 0) { /* the seed places entries: only when empty */
+		neigh_seed = mix64(time_ns() ^ (uint64_t)(uintptr_t)&neigh_seed);
+		neigh_rng = mix64(neigh_seed + 1) | 1;
+	}
 	pthread_mutex_unlock(&neigh_lock);
 	return 0;
 }
@@ -592,6 +604,8 @@ bool neigh_update(struct worker *w, struct dev *d, int family,
 
 	if (family != AF_INET && family != AF_INET6)
 		return false;
+	if (neigh_addr_unresolved(d, (uint32_t)family, ip))
+		return false;
 	neigh_key_make(&k, d->ifindex, family, ip);
 	pthread_mutex_lock(&neigh_lock);
 	e = neigh_find(&k);
@@ -613,6 +627,8 @@ int neigh_add_static(struct dev *d, int family, const union pkt_addr *ip,
 {
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
+	if (neigh_addr_unresolved(d, (uint32_t)family, ip))
+		return -EINVAL;
 	if (!neigh_update(NULL, d, family, ip, mac,
 			  NEIGH_UPD_CREATE | NEIGH_UPD_ADMIN))
 		return -ENOMEM;

@@ -563,7 +563,8 @@ static void test_neigh(void **state)
 	assert_contains(s, "\"dst\":\"10.1.0.2\"");
 	assert_true(s[0] == '[');
 	free(s);
-	ok("neigh del 10.1.0.2 dev n0");
+	bad("neigh del 10.1.0.2 lladdr 02:00:00:00:00:2 dev n0", "'02:00:00:00:00:2'");
+	ok("neigh del 10.1.0.2 lladdr 02:00:00:00:00:02 dev n0"); /* lladdr ignored */
 	assert_false(neigh_lookup(d, AF_INET, &a, &st, mac));
 }
 

@@ -1350,6 +1350,7 @@ static void test_concurrent_lookups(void **state)
 	struct fib_route r25 = dev_route(AF_INET, "10.1.2.128", 25, 0, 3);
 	struct fib_route r24 = dev_route(AF_INET, "10.1.2.0", 24, 0, 2);
 	struct fib_route r26 = dev_route(AF_INET, "10.1.2.64", 26, 0, 5);
+	struct fib_route far = dev_route(AF_INET, "10.9.0.0", 16, 0, 6);
 	struct fib_route r;
 	pthread_t th;
 
@@ -1360,6 +1361,9 @@ static void test_concurrent_lookups(void **state)
 	for (unsigned i = 0; i < 3000; i++) {
 		bool side_first = i & 1;
 
+		/* A change that needs no grace period first, so the reader is
+		 * back in its loop (not waking us) when the next one lands. */
+		assert_int_equal(add(&far, FIB_F_EXCL), 0);
 		if (side_first)
 			assert_int_equal(add(&r26, FIB_F_EXCL), 0);
 		assert_int_equal(add(&r24, FIB_F_EXCL), 0);
@@ -1374,6 +1378,7 @@ static void test_concurrent_lookups(void **state)
 		assert_int_equal(del(&r), 0);
 		if (i % 3 != 0)
 			assert_int_equal(del(&r26), 0);
+		assert_int_equal(del(&far), 0);
 	}
 	__atomic_store_n(&rc.stop, true, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);

@@ -581,8 +581,10 @@ static void test_nd_malformed(void **state)
 	memset(b, 0, sizeof(b));
 	b[0] = 134; /* RA from a global source */
 	nd_rx(mk_ip6("2001:db8::2", "ff02::1", 255, b, 16));
+	n = nd_body(b, 135, 0, "2001:db8::1", 0, NULL); /* multicast source */
+	nd_rx(mk_ip6("ff02::2", "ff02::1:ff00:1", 255, b, n));
 
-	assert_int_equal(stats().rx_drops[DROP_ND_MALFORMED], 10);
+	assert_int_equal(stats().rx_drops[DROP_ND_MALFORMED], 11);
 	assert_int_equal(stats().delivered, 0);
 	assert_int_equal(cap()->n, 0);
 	assert_int_equal(state_of(AF_INET6, "2001:db8::2", NULL), NEIGH_NONE);
@@ -643,6 +645,46 @@ static void test_nd_solicit(void **state)
 	assert_int_equal(stats().originated, 3);
 }
 
+/* The same exchanges entering as Ethernet frames through the pipeline
+ * (eth_input -> arp_input; ip6 input -> icmp6 -> nd_input). */
+static struct pkt *eth_frame(const uint8_t dst[6], const uint8_t src[6],
+			     uint16_t type, struct pkt *payload)
+{
+	uint8_t *eh = pkt_push(payload, ETH_HLEN);
+
+	assert_non_null(eh);
+	memcpy(eh, dst, 6);
+	memcpy(eh + 6, src, 6);
+	eh[12] = (uint8_t)(type >> 8);
+	eh[13] = (uint8_t)type;
+	payload->l2_off = payload->l3_off = payload->l4_off = PKT_OFF_UNSET;
+	payload->l3_family = 0;
+	payload->in_ifindex = dev0->ifindex;
+	return payload;
+}
+
+static void test_through_eth_input(void **state)
+{
+	static const uint8_t sn_mac[6] = { 0x33, 0x33, 0xff, 0x00, 0x00, 0x01 };
+	struct pkt_vec v;
+	uint8_t b[32];
+	uint32_t n = nd_body(b, 135, 0, "2001:db8::1", 1, mac_a);
+
+	v.n = 0;
+	v.p[v.n++] = eth_frame(eth_bcast, mac_a, ETH_P_ARP,
+			       mk_arp(1, mac_a, "10.1.0.2", zero_mac,
+				      "10.1.0.1"));
+	v.p[v.n++] = eth_frame(sn_mac, mac_a, ETH_P_IP6,
+			       mk_ip6("2001:db8::2", "ff02::1:ff00:1", 255, b, n));
+	worker_input(&tw, &v);
+	worker_tx_flush(&tw);
+	assert_int_equal(cap()->n, 2);
+	assert_arp(0, mac_a, 2, "10.1.0.1", mac_a, "10.1.0.2");
+	assert_nd(1, mac_a, "2001:db8::1", "2001:db8::2", 136, 0xe0,
+		  "2001:db8::1");
+	assert_int_equal(stats().delivered, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -666,6 +708,7 @@ int main(void)
 		T(test_nd_bad_lengths_and_offsets),
 		T(test_rs_ra_redirect_ignored),
 		T(test_nd_solicit),
+		T(test_through_eth_input),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

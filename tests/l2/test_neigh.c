@@ -510,6 +510,13 @@ static void test_ipv4_mcast_and_bcast(void **state)
 	assert_int_equal(frame(1)[14 + 4], 2);
 	assert_false(neigh_lookup(dev0, AF_INET, &bc, NULL, NULL));
 	assert_int_equal(neigh_queued_total(), 0);
+	/* Never entries for them, learned or static. */
+	assert_false(neigh_update(&tw, dev0, AF_INET, &bc, mac_a,
+				  NEIGH_UPD_CREATE));
+	assert_false(neigh_update(&tw, dev0, AF_INET, &mc, mac_a,
+				  NEIGH_UPD_CREATE));
+	assert_int_equal(neigh_add_static(dev0, AF_INET, &lb, mac_a), -EINVAL);
+	assert_false(neigh_lookup(dev0, AF_INET, &bc, NULL, NULL));
 }
 
 static void test_flush_dev_drops_queue(void **state)
