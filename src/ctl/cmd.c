@@ -598,8 +598,11 @@ static void link_show_one(struct ctl_out *o, struct dev *d)
 	out_i64(o, "worker", d->worker_id);
 	if (d->master)
 		out_str(o, "master", d->master->name);
-	if (d->ops && d->ops->describe)
+	if (d->ops && d->ops->describe) {
+		out_text(o, "   ");
 		d->ops->describe(d, o);
+		out_text(o, "\n");
+	}
 	out_obj_end(o);
 }
 
