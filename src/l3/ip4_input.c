@@ -86,11 +86,11 @@ static void ip4_route_one(struct worker *w, struct dev *in, struct pkt *p)
 	}
 	ip4_flow(p, &fl);
 	p->flow_hash = fl.hash;
+	p->table_id = in->table_id; /* replies and errors route from here */
 	if (!fib_lookup(&fl, &res)) {
 		ip_reject(w, in, p, AF_INET, 0);
 		return;
 	}
-	p->table_id = res.table;
 	switch (res.route->type) {
 	case FIB_UNICAST:
 		ip4_forward(w, in, p, &res);

@@ -105,11 +105,11 @@ static void ip6_route_one(struct worker *w, struct dev *in, struct pkt *p)
 	}
 	ip6_flow(p, &fl);
 	p->flow_hash = fl.hash;
+	p->table_id = in->table_id; /* replies and errors route from here */
 	if (!fib_lookup(&fl, &res)) {
 		ip_reject(w, in, p, AF_INET6, 0);
 		return;
 	}
-	p->table_id = res.table;
 	switch (res.route->type) {
 	case FIB_UNICAST:
 		ip6_forward(w, in, p, &res);
