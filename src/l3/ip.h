@@ -51,6 +51,14 @@ void ip6_local(struct worker *w, struct dev *in, struct pkt *p);
 void ip4_fragment(struct worker *w, struct dev *out,
 		  const union pkt_addr *nh, struct pkt *p, uint32_t mtu);
 
+/* Fragment a packet usnet generated (IPv6 header + payload, no extension
+ * headers, complete checksum) for mtu and pass each fragment to the
+ * neighbor layer. Takes ownership. */
+void ip6_fragment(struct worker *w, struct dev *out,
+		  const union pkt_addr *nh, struct pkt *p, uint32_t mtu);
+
+#define IPV6_MIN_MTU 1280u
+
 /* Family-independent helpers (l3/ip_common.c, ip4_forward.c, ip4_output.c). */
 
 /* The egress device of a unicast result, or NULL when it is gone/down. */

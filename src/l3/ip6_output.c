@@ -1,6 +1,6 @@
 /* Output of IPv6 packets usnet generates: link-local destinations leave by
- * the link they came from, others are routed in the packet's table. Own
- * packets larger than the path MTU are dropped (counted) for now. */
+ * the link they came from, others are routed in the packet's table; packets
+ * larger than the path MTU are fragmented (we are their source). */
 #include "l3/ip.h"
 
 #include "core/util.h"
@@ -44,8 +44,7 @@ void ip6_output(struct worker *w, struct pkt *p)
 	}
 	p->out_ifindex = out->ifindex;
 	if (p->total_len > mtu) {
-		dev_count_egress(out, p);
-		dev_tx_drop(out, p, DROP_IP6_FRAG_FAILED);
+		ip6_fragment(w, out, &nh, p, mtu);
 		return;
 	}
 	if (ip6_is_mcast(dst.v6)) {
