@@ -16,7 +16,7 @@ endif
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wformat=2 -Wvla
-CFLAGS  += -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Isrc -MMD -MP -pthread -march=x86-64-v2
+CFLAGS  += -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -D_GNU_SOURCE -D_LGPL_SOURCE -Isrc -MMD -MP -pthread -march=x86-64-v2
 LDFLAGS += $(SANFLAGS) -pthread
 LIBS    := -lurcu-qsbr -lurcu-cds -lpcap
 

@@ -13,11 +13,12 @@
 # the other's neighbor caches.
 #
 # Environment: E2E_SECONDS (default 10) per measurement, USNET_BUILD (build
-# or build/san), E2E_WORKERS (usnet workers, default 1), LOG_DIR (logs and
+# or build/san), E2E_WORKERS (usnet workers, default 1), E2E_AFP_ARGS (extra
+# af_packet words for diagnosis, e.g. "rx-frames 1024"), LOG_DIR (logs and
 # raw JSON, default build/bench-logs). Exit: 0 ok, 1 a measurement failed
 # (table printed anyway, failures named), 77 cannot run here (reason last).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
 BUILD=${USNET_BUILD:-build}
 DUR=${E2E_SECONDS:-10}
@@ -39,14 +40,18 @@ skip() { echo "SKIP: $*"; exit 77; }
 for t in ip iperf3 sockperf python3 timeout; do
 	command -v "$t" >/dev/null || skip "$t is not installed"
 done
-[ -x "$BUILD/usnet" ] && [ -x "$BUILD/usnetctl" ] ||
+if [ ! -x "$BUILD/usnet" ] || [ ! -x "$BUILD/usnetctl" ]; then
 	skip "$BUILD/usnet or $BUILD/usnetctl not built (run make)"
+fi
 ip netns add "$TAG-probe" 2>/dev/null || skip "cannot create network namespaces"
 ip netns del "$TAG-probe"
 
 mkdir -p "$LOG_DIR"
+: >"$LOG_DIR/e2e-usnet-ctl.err"
 WORK=$(mktemp -d /tmp/usnet-e2e.XXXXXX)
 
+# Foreground commands only: a backgrounded shell function would leave $!
+# pointing at a subshell instead of the process (use ip netns exec there).
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 fail() { FAILURES+=("$*"); echo "  FAILED: $*"; }
@@ -144,15 +149,15 @@ kernel_router() {
 usnet_router() { # the kernel in r keeps no address and does not forward
 	local conf="$WORK/usnet.conf" sock="$WORK/usnet.sock"
 	cat >"$conf" <<-EOF
-	link add p1 type af_packet dev r1
-	link add p2 type af_packet dev r2
+	link add p1 type af_packet dev r1 ${E2E_AFP_ARGS:-}
+	link add p2 type af_packet dev r2 ${E2E_AFP_ARGS:-}
 	addr add 10.0.1.1/24 dev p1
 	addr add 10.0.2.1/24 dev p2
 	link set p1 up
 	link set p2 up
 	EOF
 	nsx "$R" sysctl -qw net.ipv4.ip_forward=0
-	nsx "$R" "$ROOT/$BUILD/usnet" -c "$conf" --ctl "$sock" \
+	ip netns exec "$R" "$ROOT/$BUILD/usnet" -c "$conf" --ctl "$sock" \
 		--workers "$WORKERS" >"$LOG_DIR/e2e-usnet.log" 2>&1 &
 	USNET_PID=$!
 	for _ in $(seq 50); do
@@ -187,10 +192,61 @@ json() { # file python-expression-on-d
 	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null
 }
 
+link_pkts() { # ns dev rx|tx
+	ip -n "$1" -j -s link show dev "$2" 2>/dev/null |
+		python3 -c "import json,sys; print(json.load(sys.stdin)[0]['stats64']['$3']['packets'])" 2>/dev/null
+}
+
+udp_rcvbuf_errors() { # ns
+	nsx "$1" awk '/^Udp:/ { n++; for (i = 2; i <= NF; i++)
+		if (n == 1) h[i] = $i; else if (h[i] == "RcvbufErrors") print $i }' /proc/net/snmp
+}
+
+# Packet counters along the path, one "name value" per line, to see where
+# UDP packets are lost (counters include the little ARP/control traffic).
+snap_counters() { # mode
+	echo "h1_eth0_tx $(link_pkts "$H1" eth0 tx)"
+	echo "r_r1_rx $(link_pkts "$R" r1 rx)"
+	if [ "$1" = usnet ]; then
+		"$BUILD/usnetctl" -s "$WORK/usnet.sock" -j stats 2>>"$LOG_DIR/e2e-usnet-ctl.err" | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+dev = {x['ifname']: x for x in d['devices']}
+print('usnet_p1_rx', dev['p1']['rx_packets'])
+print('usnet_drops', d['total']['rx_dropped'] + d['total']['tx_dropped'] + d['total']['orphan_dropped'])
+print('usnet_p2_tx', dev['p2']['tx_packets'])" 2>>"$LOG_DIR/e2e-usnet-ctl.err"
+	fi
+	echo "r_r2_tx $(link_pkts "$R" r2 tx)"
+	echo "h2_eth0_rx $(link_pkts "$H2" eth0 rx)"
+	echo "h2_udp_rcvbuf_errors $(udp_rcvbuf_errors "$H2")"
+}
+
+# "a -> b -> ..." of the counter deltas over the UDP test.
+udp_path() { # mode
+	[ -f "$WORK/$1-udp-before" ] && [ -f "$WORK/$1-udp-after" ] || return 0
+	python3 - "$WORK/$1-udp-before" "$WORK/$1-udp-after" "${RES[$1.udp_rcvd]:-}" "$DUR" <<-'PY'
+	import sys
+	def load(f):
+	    out = []
+	    for line in open(f):
+	        k, _, v = line.strip().partition(' ')
+	        out.append((k, int(v) if v.isdigit() else None))
+	    return out
+	a, b = dict(load(sys.argv[1])), load(sys.argv[2])
+	parts = []
+	for k, v in b:
+	    d = '?' if v is None or a.get(k) is None else str(v - a[k])
+	    parts.append('%s %s' % (k, d))
+	if sys.argv[3]:
+	    parts.append('iperf3_received %d' % round(float(sys.argv[3]) * 1e3 * float(sys.argv[4])))
+	print('    ' + ' -> '.join(parts))
+	PY
+}
+
 # iperf3 TCP then UDP against one server in h2.
 run_iperf() { # mode
 	local m=$1 pfx="$LOG_DIR/e2e-$1"
-	nsx "$H2" timeout $((3 * DUR + 60)) iperf3 -s -p $IPERF_PORT \
+	ip netns exec "$H2" timeout $((3 * DUR + 60)) iperf3 -s -p $IPERF_PORT \
 		>"$pfx-iperf3-server.log" 2>&1 &
 	BG_PIDS+=($!)
 	wait_listen "$H2" $IPERF_PORT -t || { fail "$m: iperf3 server did not start"; return; }
@@ -205,8 +261,10 @@ run_iperf() { # mode
 		fail "$m: iperf3 TCP gave no result ($(json "$pfx-tcp.json" "d.get('error')") $(head -c 200 "$pfx-tcp.err"))"
 
 	echo "  iperf3 UDP 64-byte frames, -b 0, ${DUR}s"
+	snap_counters "$m" >"$WORK/$m-udp-before"
 	nsx "$H1" timeout $((DUR + 30)) iperf3 -c 10.0.2.2 -p $IPERF_PORT -u -l 18 -b 0 \
 		-t "$DUR" -J >"$pfx-udp.json" 2>"$pfx-udp.err"
+	snap_counters "$m" >"$WORK/$m-udp-after"
 	RES[$m.udp_sent]=$(json "$pfx-udp.json" \
 		"'%.1f' % (d['end']['sum_sent']['packets'] / d['end']['sum_sent']['seconds'] / 1e3)")
 	RES[$m.udp_rcvd]=$(json "$pfx-udp.json" \
@@ -220,7 +278,7 @@ run_iperf() { # mode
 
 run_sockperf() { # mode
 	local m=$1 out="$LOG_DIR/e2e-$1-sockperf.log"
-	nsx "$H2" timeout $((DUR + 60)) sockperf server --tcp -i 10.0.2.2 -p $SOCKPERF_PORT \
+	ip netns exec "$H2" timeout $((DUR + 60)) sockperf server --tcp -i 10.0.2.2 -p $SOCKPERF_PORT \
 		>"$LOG_DIR/e2e-$m-sockperf-server.log" 2>&1 &
 	BG_PIDS+=($!)
 	wait_listen "$H2" $SOCKPERF_PORT -t || { fail "$m: sockperf server did not start"; return; }
@@ -229,7 +287,7 @@ run_sockperf() { # mode
 		-t "$DUR" --full-rtt 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >"$out"
 	RES[$m.rtt_p50]=$(awk '/percentile 50.000 =/ { print $NF }' "$out")
 	RES[$m.rtt_p99]=$(awk '/percentile 99.000 =/ { print $NF }' "$out")
-	RES[$m.rr_count]=$(awk -F'[=;]' '/\[Valid Duration\]/ { gsub(/ /, "", $5); print $5 }' "$out")
+	RES[$m.rr_count]=$(sed -n 's/.*\[Valid Duration\].*ReceivedMessages=\([0-9]*\).*/\1/p' "$out")
 	[ -n "${RES[$m.rtt_p50]}" ] || fail "$m: sockperf gave no result ($(tail -n 3 "$out" | tr '\n' ' '))"
 	stop_servers
 }
@@ -270,7 +328,7 @@ print_table() {
 	echo
 	echo "e2e: h1 -- r -- h2 over veth, ${DUR} s per measurement, $(nproc) CPUs," \
 		"load average at end $(cut -d' ' -f1 /proc/loadavg)"
-	echo "usnet = $BUILD/usnet, af_packet ports, $WORKERS worker(s); kernel = Linux $(uname -r) ip_forward"
+	echo "usnet = $BUILD/usnet, af_packet ports ${E2E_AFP_ARGS:-(defaults)}, $WORKERS worker(s); kernel = Linux $(uname -r) ip_forward"
 	printf '%-34s %12s %12s %12s\n' metric usnet kernel usnet/kernel
 	row "TCP throughput (Gbit/s)" tcp_gbps
 	row "TCP retransmits" tcp_retr
@@ -281,6 +339,9 @@ print_table() {
 	row "TCP ping-pong RTT p99 (us)" rtt_p99
 	row "TCP ping-pong round trips" rr_count
 	echo "(throughput and pps: higher is better; RTT and loss: lower is better)"
+	echo "UDP test, packets counted along the path (deltas over the test):"
+	echo "  usnet:"; udp_path usnet
+	echo "  kernel:"; udp_path kernel
 	echo "usnet exit: ${RES[usnet.exit]:-not run}; logs in $LOG_DIR/e2e-*"
 }
 

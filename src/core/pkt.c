@@ -27,7 +27,34 @@ struct obj_cache {
 
 static __thread struct obj_cache buf_cache[PKT_CLASS_NUM];
 static __thread struct obj_cache meta_cache;
-static uint64_t pkt_alive; /* atomic: metadata objects in use */
+/* Metadata objects in use, counted per thread on private cache lines (a
+ * global atomic would bounce between workers on every packet); the sum over
+ * all slots is the number alive. Threads beyond the private slots share the
+ * last one with atomic updates. */
+#define PKT_COUNT_SLOTS 64u
+
+struct pkt_count {
+	int64_t n;
+} __attribute__((aligned(64)));
+
+static struct pkt_count pkt_counts[PKT_COUNT_SLOTS];
+static unsigned pkt_count_next;          /* atomic */
+static __thread struct pkt_count *pkt_count_mine;
+static __thread bool pkt_count_shared;
+
+static void pkt_count_add(int64_t d)
+{
+	if (unlikely(!pkt_count_mine)) {
+		unsigned i = __atomic_fetch_add(&pkt_count_next, 1, __ATOMIC_RELAXED);
+		pkt_count_shared = i >= PKT_COUNT_SLOTS - 1;
+		pkt_count_mine = &pkt_counts[pkt_count_shared ? PKT_COUNT_SLOTS - 1 : i];
+	}
+	if (pkt_count_shared)
+		__atomic_fetch_add(&pkt_count_mine->n, d, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&pkt_count_mine->n, pkt_count_mine->n + d,
+				 __ATOMIC_RELAXED);
+}
 
 static const uint32_t class_size[PKT_CLASS_NUM] = {
 	PKT_HEADROOM + PKT_BUF_SMALL,
@@ -101,22 +128,27 @@ static struct pkt *meta_alloc(void)
 	if (!p)
 		p = malloc(sizeof(*p));
 	if (p)
-		__atomic_fetch_add(&pkt_alive, 1, __ATOMIC_RELAXED);
+		pkt_count_add(1);
 	return p;
 }
 
 static void meta_free(struct pkt *p)
 {
-	__atomic_fetch_sub(&pkt_alive, 1, __ATOMIC_RELAXED);
+	pkt_count_add(-1);
 	cache_put(&meta_cache, p);
 }
 
+static const struct pkt pkt_blank = {
+	.l2_off = PKT_OFF_UNSET,
+	.l3_off = PKT_OFF_UNSET,
+	.l4_off = PKT_OFF_UNSET,
+};
+
 static void pkt_init_meta(struct pkt *p, struct pkt_buf *b, uint32_t headroom)
 {
-	memset(p, 0, sizeof(*p));
+	*p = pkt_blank;
 	p->buf = b;
 	p->data = b->head + headroom;
-	p->l2_off = p->l3_off = p->l4_off = PKT_OFF_UNSET;
 }
 
 struct pkt *pkt_alloc(uint32_t size)
@@ -318,5 +350,9 @@ void pkt_pool_thread_release(void)
 
 uint64_t pkt_pool_outstanding(void)
 {
-	return __atomic_load_n(&pkt_alive, __ATOMIC_RELAXED);
+	int64_t sum = 0;
+
+	for (unsigned i = 0; i < PKT_COUNT_SLOTS; i++)
+		sum += __atomic_load_n(&pkt_counts[i].n, __ATOMIC_RELAXED);
+	return sum > 0 ? (uint64_t)sum : 0;
 }

@@ -20,7 +20,10 @@
 #include "l3/icmp.h"
 #include "l3/reasm.h"
 
-#define WORKER_IDLE_SPINS 64u
+/* A worker keeps polling for this long after its last packet before it
+ * sleeps: request/response traffic then never pays a thread wake-up, while
+ * an idle worker still sleeps within a millisecond. */
+#define WORKER_IDLE_SPIN_NS 1000000u
 #define WORKER_SLEEP_MS 100
 
 struct worker_cfg {
@@ -188,7 +191,7 @@ static void worker_sleep(struct worker *w)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	unsigned idle = 0;
+	uint64_t last_busy = time_ns();
 
 	dev_stat_slot = w->id;
 	rcu_register_thread();
@@ -196,11 +199,11 @@ static void *worker_main(void *arg)
 		if (__atomic_load_n(&w->ports_changed, __ATOMIC_ACQUIRE))
 			worker_reload_ports(w);
 		if (worker_poll_once(w)) {
-			idle = 0;
+			last_busy = time_ns();
 			w->busy_loops++;
-		} else if (++idle >= WORKER_IDLE_SPINS) {
-			idle = 0;
+		} else if (time_ns() - last_busy >= WORKER_IDLE_SPIN_NS) {
 			worker_sleep(w);
+			last_busy = time_ns();
 		}
 		rcu_quiescent_state();
 	}

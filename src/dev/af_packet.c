@@ -13,7 +13,9 @@
  * and MTU (what the peer sends to), unless the user set its own; the
  * interface is put in promiscuous mode (PACKET_MR_PROMISC) and brought up.
  * PACKET_IGNORE_OUTGOING hides what is sent on the interface, ours
- * included; PACKET_QDISC_BYPASS sends straight to the driver.
+ * included; PACKET_QDISC_BYPASS sends straight to the driver, which is why
+ * TSO/USO are advertised only as far as the interface itself does them
+ * (the kernel drops, rather than segments, what bypasses the qdisc).
  *
  * Receive walks the RX ring and copies each frame into a packet (the ring
  * frame goes back to the kernel at once), re-inserting the VLAN tag that
@@ -21,10 +23,13 @@
  * with their header into the TX ring under d->tx_lock and kicks the kernel
  * once per burst. */
 #include <errno.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if_arp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -41,7 +46,7 @@
 #define AFP_FRAME_SIZE (17u * 4096u)
 #define AFP_BLOCK_SIZE (1u << 20)
 #define AFP_FRAMES_PER_BLOCK (AFP_BLOCK_SIZE / AFP_FRAME_SIZE)
-#define AFP_DEFAULT_RX_FRAMES 128u
+#define AFP_DEFAULT_RX_FRAMES 255u /* 17 blocks; small frames need depth */
 #define AFP_DEFAULT_TX_FRAMES 64u
 #define AFP_MAX_FRAMES 4096u
 /* Where a TX frame's data starts (without PACKET_TX_HAS_OFF). */
@@ -49,8 +54,10 @@
 #define AFP_TX_MAX_LEN (AFP_FRAME_SIZE - AFP_TX_DATA_OFF - VNET_HDR_LEN)
 #define AFP_VLAN_HLEN 4u
 
-#define AFP_FEATURES                                                           \
-	(DEV_F_SG | DEV_F_CSUM | DEV_F_TSO4 | DEV_F_TSO6 | DEV_F_RXCSUM)
+/* Always: the kernel completes partial checksums in place if the interface
+ * cannot. TSO/USO only when the interface does them (afp_kernel_gso). */
+#define AFP_FEATURES (DEV_F_SG | DEV_F_CSUM | DEV_F_RXCSUM)
+#define AFP_NFEAT_MAX 1024u /* sanity bound on netdev feature names */
 
 struct afp_ring {
 	uint8_t *base;
@@ -69,6 +76,9 @@ struct afp_priv {
 	size_t map_len;
 	struct afp_ring rx, tx;
 	bool tx_error_logged;
+	/* Kernel-side counters (PACKET_STATISTICS resets on read): frames
+	 * the kernel dropped because the RX ring was full. Control thread. */
+	uint64_t kernel_drops;
 };
 
 static struct tpacket2_hdr *afp_frame(const struct afp_ring *r, uint32_t i)
@@ -173,6 +183,105 @@ static int afp_map_rings(struct afp_priv *ap, char *err)
 	return 0;
 }
 
+/* USO through packet sockets (VIRTIO_NET_HDR_GSO_UDP_L4) came in Linux 6.2. */
+static bool afp_kernel_has_uso(void)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 2);
+}
+
+/* Active netdev feature names of an interface, via ethtool ioctls. */
+struct afp_ethtool {
+	uint32_t n;
+	struct ethtool_gstrings *names;
+	struct ethtool_gfeatures *feat;
+};
+
+static int afp_ethtool(int fd, const char *ifname, void *cmd)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, ifname, strlen(ifname) + 1);
+	ifr.ifr_data = cmd;
+	return ioctl(fd, SIOCETHTOOL, &ifr);
+}
+
+static bool afp_feature_on(const struct afp_ethtool *e, const char *name)
+{
+	for (uint32_t i = 0; i < e->n; i++) {
+		const char *s = (const char *)e->names->data + i * ETH_GSTRING_LEN;
+		if (strncmp(s, name, ETH_GSTRING_LEN) == 0)
+			return e->feat->features[i / 32].active & (1u << (i % 32));
+	}
+	return false;
+}
+
+static int afp_ethtool_load(int fd, const char *ifname, struct afp_ethtool *e)
+{
+	uint64_t ss_buf[3] = { 0 }; /* header + one set size */
+	struct ethtool_sset_info *ss = (void *)ss_buf;
+	uint32_t blocks;
+
+	ss->cmd = ETHTOOL_GSSET_INFO;
+	ss->sset_mask = 1ull << ETH_SS_FEATURES;
+	if (afp_ethtool(fd, ifname, ss) < 0 || !ss->sset_mask)
+		return -1;
+	/* GSTRINGS writes all the kernel has: size the buffer for that. */
+	e->n = ss->data[0];
+	if (e->n == 0 || e->n > AFP_NFEAT_MAX)
+		return -1;
+	blocks = (e->n + 31) / 32;
+	e->names = calloc(1, sizeof(*e->names) + (size_t)e->n * ETH_GSTRING_LEN);
+	e->feat = calloc(1, sizeof(*e->feat) +
+				   blocks * sizeof(e->feat->features[0]));
+	if (!e->names || !e->feat)
+		return -1;
+	e->names->cmd = ETHTOOL_GSTRINGS;
+	e->names->string_set = ETH_SS_FEATURES;
+	e->names->len = e->n;
+	e->feat->cmd = ETHTOOL_GFEATURES;
+	e->feat->size = blocks;
+	if (afp_ethtool(fd, ifname, e->names) < 0 ||
+	    afp_ethtool(fd, ifname, e->feat) < 0)
+		return -1;
+	e->n = MIN(e->n, e->names->len);
+	return 0;
+}
+
+/* DEV_F_TSO4/TSO6/USO the interface takes as they are. With
+ * PACKET_QDISC_BYPASS the kernel drops, rather than segments, a
+ * superpacket the interface cannot send, so only these are advertised and
+ * usnet segments the rest itself. TSO also needs ECN segmentation: a
+ * superpacket may carry CWR. 0 when the features cannot be read. */
+static uint32_t afp_kernel_gso(int fd, const char *ifname)
+{
+	struct afp_ethtool e = { 0 };
+	uint32_t f = 0;
+
+	if (afp_ethtool_load(fd, ifname, &e) == 0) {
+		bool any = afp_feature_on(&e, "tx-checksum-ip-generic");
+		bool c4 = any || afp_feature_on(&e, "tx-checksum-ipv4");
+		bool c6 = any || afp_feature_on(&e, "tx-checksum-ipv6");
+		bool ecn = afp_feature_on(&e, "tx-tcp-ecn-segmentation");
+
+		if (c4 && ecn && afp_feature_on(&e, "tx-tcp-segmentation"))
+			f |= DEV_F_TSO4;
+		if (c6 && ecn && afp_feature_on(&e, "tx-tcp6-segmentation"))
+			f |= DEV_F_TSO6;
+		if (c4 && c6 && afp_feature_on(&e, "tx-udp-segmentation") &&
+		    afp_kernel_has_uso())
+			f |= DEV_F_USO;
+	}
+	free(e.names);
+	free(e.feat);
+	return f;
+}
+
 /* Look the interface up: ifindex, Ethernet MAC, MTU. */
 static int afp_query_if(struct dev *d, struct afp_priv *ap, char *err)
 {
@@ -200,6 +309,7 @@ static int afp_query_if(struct dev *d, struct afp_priv *ap, char *err)
 		return afp_err(ap, "SIOCGIFMTU", err);
 	if (!ap->user_mtu)
 		d->mtu = (uint32_t)ifr.ifr_mtu;
+	d->features = AFP_FEATURES | afp_kernel_gso(ap->fd, ap->ifname);
 	return 0;
 }
 
@@ -223,10 +333,22 @@ static int afp_bind(struct afp_priv *ap, char *err)
 	return 0;
 }
 
+/* Fold the kernel's ring-full drops into ap->kernel_drops. */
+static void afp_read_kernel_stats(struct afp_priv *ap)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+
+	if (ap->fd >= 0 &&
+	    getsockopt(ap->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+		ap->kernel_drops += st.tp_drops;
+}
+
 static void afp_close(struct dev *d)
 {
 	struct afp_priv *ap = d->priv;
 
+	afp_read_kernel_stats(ap);
 	if (ap->map)
 		munmap(ap->map, ap->map_len);
 	if (ap->fd >= 0)
@@ -246,14 +368,16 @@ static int afp_open(struct dev *d, char *err)
 	if (ap->fd < 0)
 		return afp_err(ap, "socket", err);
 	rc = afp_query_if(d, ap, err);
+	/* Up before bind(): binding to a down interface leaves a stale
+	 * ENETDOWN error on the socket. */
+	if (rc == 0)
+		rc = drv_kernel_if_up("af_packet", ap->ifname, err);
 	if (rc == 0)
 		rc = afp_set_options(ap, err);
 	if (rc == 0)
 		rc = afp_map_rings(ap, err);
 	if (rc == 0)
 		rc = afp_bind(ap, err);
-	if (rc == 0)
-		rc = drv_kernel_if_up("af_packet", ap->ifname, err);
 	if (rc < 0) {
 		afp_close(d);
 		return rc;
@@ -453,13 +577,18 @@ static int afp_set_mac(struct dev *d, const uint8_t mac[6])
 
 static void afp_describe(struct dev *d, struct ctl_out *out)
 {
-	const struct afp_priv *ap = d->priv;
+	struct afp_priv *ap = d->priv;
 
+	afp_read_kernel_stats(ap);
 	out_text(out, " dev %s rx-frames %u tx-frames %u", ap->ifname,
 		 ap->rx_frames, ap->tx_frames);
+	if (ap->kernel_drops)
+		out_text(out, " kernel-ring-drops %llu",
+			 (unsigned long long)ap->kernel_drops);
 	out_str(out, "dev", ap->ifname);
 	out_u64(out, "rx_frames", ap->rx_frames);
 	out_u64(out, "tx_frames", ap->tx_frames);
+	out_u64(out, "kernel_ring_drops", ap->kernel_drops);
 }
 
 static const struct dev_ops afp_ops = {
@@ -518,17 +647,6 @@ static int afp_parse(struct afp_priv *cfg, int argc, char **argv, char *err)
 	return 0;
 }
 
-/* USO through packet sockets (VIRTIO_NET_HDR_GSO_UDP_L4) came in Linux 6.2. */
-static bool afp_kernel_has_uso(void)
-{
-	struct utsname u;
-	unsigned major = 0, minor = 0;
-
-	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
-		return false;
-	return major > 6 || (major == 6 && minor >= 2);
-}
-
 /* The interface's MAC from sysfs, so that the port shows it (and derives
  * its IPv6 link-local address from it) before open(). Best effort: open()
  * reads it again. Touches nothing. */
@@ -565,7 +683,7 @@ static struct dev *afp_create(const char *name, int argc, char **argv,
 		return NULL;
 	memcpy(d->priv, &cfg, sizeof(cfg));
 	afp_peek_mac(cfg.ifname, d->mac);
-	d->features = AFP_FEATURES | (afp_kernel_has_uso() ? DEV_F_USO : 0);
+	d->features = AFP_FEATURES; /* open() adds what the interface offloads */
 	return d;
 }
 

@@ -137,6 +137,10 @@ static struct pkt *tap_rx_collect(struct dev *d, struct pkt *p, uint32_t len)
 		pkt_put(p, len);
 		return p;
 	}
+	if (len > PKT_BUF_LARGE) { /* the read cut it short */
+		dev_rx_drop(d, p, DROP_RX_TRUNCATED);
+		return NULL;
+	}
 	big = pkt_alloc(len);
 	if (!big) {
 		dev_rx_drop(d, p, DROP_NOMEM);

@@ -35,6 +35,23 @@ static void addr_route(struct fib_route *r, struct dev *d, int family,
 	r->nh[0].weight = 1;
 }
 
+/* Subnet broadcast route (table local) of an IPv4 prefix shorter than /31,
+ * as Linux installs it; false when the prefix has none. */
+static bool addr_bcast_route(struct fib_route *r, struct dev *d,
+			     const union pkt_addr *a, unsigned plen)
+{
+	union pkt_addr b = *a;
+
+	if (plen >= 31)
+		return false;
+	b.v4 |= htonl(~0u >> plen);
+	addr_route(r, d, AF_INET, &b, 32, true);
+	r->type = FIB_BROADCAST;
+	r->scope = FIB_SCOPE_LINK;
+	r->prefsrc = *a;
+	return true;
+}
+
 static int addr_find(const struct dev *d, int family, const union pkt_addr *a)
 {
 	for (uint32_t i = 0; i < d->naddr; i++) {
@@ -62,7 +79,7 @@ static bool prefix_in_use(const struct dev *d, int family,
 int addr_add(struct dev *d, int family, const union pkt_addr *a,
 	     unsigned plen, char *err)
 {
-	struct fib_route local, conn;
+	struct fib_route local, conn, bcast;
 	bool had_prefix;
 	char buf[64];
 	int rc;
@@ -101,6 +118,8 @@ int addr_add(struct dev *d, int family, const union pkt_addr *a,
 			return rc;
 		}
 	}
+	if (family == AF_INET && addr_bcast_route(&bcast, d, a, plen))
+		fib_route_add(&bcast, FIB_F_REPLACE, buf);
 	d->addr[d->naddr] = (struct dev_addr){ .family = (uint8_t)family,
 					       .plen = (uint8_t)plen, .addr = *a };
 	__atomic_store_n(&d->naddr, d->naddr + 1, __ATOMIC_RELEASE);
@@ -131,6 +150,8 @@ int addr_del(struct dev *d, int family, const union pkt_addr *a,
 	if (!prefix_in_use(d, family, a, plen)) {
 		addr_route(&conn, d, family, a, plen, false);
 		fib_route_del(&conn, ignore);
+		if (family == AF_INET && addr_bcast_route(&conn, d, a, plen))
+			fib_route_del(&conn, ignore);
 	}
 	return 0;
 }
@@ -150,6 +171,15 @@ void addr_set_ll6(struct dev *d)
 	a[13] = d->mac[3];
 	a[14] = d->mac[4];
 	a[15] = d->mac[5];
+}
+
+bool addr_is_bcast4(uint32_t a)
+{
+	union pkt_addr x = { .v4 = a };
+	struct fib_result res;
+
+	return fib_table_lookup(FIB_TABLE_LOCAL, AF_INET, &x, 0, &res) &&
+	       res.route->type == FIB_BROADCAST && res.route->plen == 32;
 }
 
 bool addr_is_local(int family, const union pkt_addr *a)

@@ -19,6 +19,10 @@ int addr_del(struct dev *d, int family, const union pkt_addr *a,
 void addr_set_ll6(struct dev *d);
 void addr_show(struct ctl_out *out, struct dev *filter);
 
+/* Is `a` (network order) the subnet broadcast address of one of our
+ * connected IPv4 prefixes? RCU reader or control thread. */
+bool addr_is_bcast4(uint32_t a);
+
 /* Is `a` one of our addresses on any device (table-independent)? */
 bool addr_is_local(int family, const union pkt_addr *a);
 

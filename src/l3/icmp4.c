@@ -5,6 +5,7 @@
 #include "core/util.h"
 #include "core/worker.h"
 #include "dev/dev.h"
+#include "l3/addr.h"
 #include "l3/icmp_err.h"
 #include "l3/ip.h"
 #include "offload/csum.h"
@@ -33,7 +34,8 @@ static bool icmp4_may_reply(const struct pkt *orig, uint32_t *saddr)
 	memcpy(saddr, ip + 12, 4);
 	memcpy(&daddr, ip + 16, 4);
 	if (ip4_is_martian_src(*saddr) || ip4_is_lbcast(*saddr) ||
-	    ip4_is_mcast(daddr) || ip4_is_lbcast(daddr))
+	    ip4_is_mcast(daddr) || ip4_is_lbcast(daddr) ||
+	    addr_is_bcast4(*saddr) || addr_is_bcast4(daddr))
 		return false;
 	if (ip[9] == IPPROTO_ICMP) {
 		uint32_t ihl = (ip[0] & 0xfu) * 4;
@@ -72,6 +74,8 @@ static void icmp4_echo_reply(struct worker *w, struct dev *in, struct pkt *p)
 	memcpy(saddr, ip + 12, 4);
 	memcpy(daddr, ip + 16, 4);
 	icmp = pkt_l4(p);
+	/* the fixed header moves next to the ICMP header: options are gone */
+	memmove(icmp - IP4_HLEN, ip, IP4_HLEN);
 	pkt_pull(p, (uint32_t)(icmp - p->data) - IP4_HLEN);
 	ip = p->data;
 	ip[0] = 0x45;

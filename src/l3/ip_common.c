@@ -197,7 +197,8 @@ void ip_no_listener(struct worker *w, struct dev *in, struct pkt *p)
 		dev_rx_drop(in, p, DROP_L3_NOT_HANDLED);
 		return;
 	}
-	if (!csum_l4_ok(p)) {
+	if ((p->l4_proto == IPPROTO_TCP || p->l4_proto == IPPROTO_UDP) &&
+	    !csum_l4_ok(p)) {
 		dev_rx_drop(in, p, DROP_L4_BAD_CSUM);
 		return;
 	}

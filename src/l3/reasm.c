@@ -25,7 +25,6 @@ struct reasm_dgram {
 	uint8_t family, proto;
 	uint32_t id;
 	union pkt_addr src, dst;
-	uint32_t in_ifindex;
 	uint64_t deadline_ms;
 	uint32_t total;        /* payload length, known once the last arrived */
 	bool have_last;
@@ -93,13 +92,13 @@ static bool dgram_match(const struct reasm_dgram *g,
 
 static void dgram_drop(struct reasm_dgram *g, enum drop_reason r)
 {
-	struct dev *in = dev_get(g->in_ifindex);
-
 	for (uint32_t i = 0; i < g->nfrags; i++) {
+		struct pkt *f = g->frag[i].p;
+		struct dev *in = dev_get(f->in_ifindex);
 		if (in)
-			dev_rx_drop(in, g->frag[i].p, r);
+			dev_rx_drop(in, f, r);
 		else
-			pkt_drop_orphan(g->frag[i].p, r);
+			pkt_drop_orphan(f, r);
 	}
 	g->used = false;
 	g->nfrags = 0;
@@ -119,7 +118,7 @@ static void dgram_expire(struct worker *w, struct reasm_dgram *g)
 
 /* Find the datagram of fi, creating it (evicting expired ones). */
 static struct reasm_dgram *dgram_get(struct worker *w, struct reasm_table *t,
-				     const struct frag_info *fi, uint32_t iif)
+				     const struct frag_info *fi)
 {
 	struct reasm_dgram *free_slot = NULL;
 
@@ -141,7 +140,6 @@ static struct reasm_dgram *dgram_get(struct worker *w, struct reasm_table *t,
 	free_slot->id = fi->id;
 	free_slot->src = fi->src;
 	free_slot->dst = fi->dst;
-	free_slot->in_ifindex = iif;
 	free_slot->deadline_ms = w->now_ms + REASM_TIMEOUT_MS;
 	return free_slot;
 }
@@ -255,7 +253,7 @@ struct pkt *reasm_input(struct worker *w, struct dev *in, struct pkt *p)
 		dev_rx_drop(in, p, DROP_REASM_FAILED);
 		return NULL;
 	}
-	g = dgram_get(w, w->reasm, &fi, in->ifindex);
+	g = dgram_get(w, w->reasm, &fi);
 	if (!g) {
 		dev_rx_drop(in, p, DROP_REASM_FAILED);
 		return NULL;
@@ -272,11 +270,16 @@ struct pkt *reasm_input(struct worker *w, struct dev *in, struct pkt *p)
 		dgram_drop(g, DROP_NOMEM);
 		return NULL;
 	}
-	/* The datagram goes on in place of its fragments: all but one are
-	 * accounted as delivered here. */
-	dev_stats_here(in)->delivered += g->nfrags - 1;
-	for (uint32_t i = 0; i < g->nfrags; i++)
-		pkt_free(g->frag[i].p);
+	/* The datagram goes on in place of the fragment that completed it;
+	 * the others were consumed, each on the device it came in on. */
+	r->in_ifindex = in->ifindex;
+	for (uint32_t i = 0; i < g->nfrags; i++) {
+		struct pkt *f = g->frag[i].p;
+		struct dev *fd = dev_get(f->in_ifindex);
+		if (f != p && fd)
+			dev_stats_here(fd)->delivered++;
+		pkt_free(f);
+	}
 	g->used = false;
 	g->nfrags = 0;
 	return r;

@@ -45,6 +45,8 @@ static bool gso_parse(const struct pkt *p, struct gso_layout *g)
 		return false;
 	g->l3 = (uint32_t)l3;
 	g->v4 = (b[0] >> 4) == 4;
+	if (!g->v4 && (b[0] >> 4) != 6)
+		return false;
 	if (p->csum == PKT_CSUM_PARTIAL && p->csum_start >= pkt_headroom(p))
 		g->l4 = p->csum_start - pkt_headroom(p);
 	else if (p->l4_off != PKT_OFF_UNSET)
@@ -53,7 +55,7 @@ static bool gso_parse(const struct pkt *p, struct gso_layout *g)
 		return false;
 	g->tcp = (p->gso_type & (PKT_GSO_TCPV4 | PKT_GSO_TCPV6)) != 0;
 	if (g->tcp) {
-		if (pkt_copy_bits(p, g->l4, b, 20) < 0)
+		if (pkt_copy_bits(p, g->l4, b, 20) < 0 || (b[12] >> 4) < 5)
 			return false;
 		g->hdr_len = g->l4 + (uint32_t)(b[12] >> 4) * 4;
 	} else {

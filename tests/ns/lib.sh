@@ -169,7 +169,7 @@ ns_cleanup() {
 	exit $rc
 }
 trap ns_cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 # Start a background command (its PID is killed at exit). Sets BG_LAST.
 # Give it an executable, not a shell function, so that the PID is its own.

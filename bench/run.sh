@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Benchmarks: builds bench/fwd_bench.c against the product library, runs the
+# in-memory forwarding benchmark (bench/fwd_bench.c) and the end-to-end
+# comparison with the Linux kernel (bench/e2e.sh), and prints their tables.
+# See bench/README.md for what is measured and how to read it.
+#
+#   bench/run.sh            both, full length (about 3 + 1.5 minutes)
+#   bench/run.sh fwd|e2e    one of them
+#   bench/run.sh check      short runs under ASan/UBSan (build/san): checks
+#                           that the benchmarks run cleanly, not speed
+#
+# Environment: FWD_SECONDS (per run, default 2), FWD_RUNS (default 5),
+# FWD_BURSTS (default 1,32,256), FWD_CPU (CPU to pin fwd_bench to, default
+# the last one), E2E_SECONDS (default 10), LOG_DIR. Exit status: non-zero if
+# any part failed; a part that cannot run here (not root) is reported as
+# skipped.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+what=${1:-all}
+CFLAGS_BENCH="-std=gnu11 -march=x86-64-v2 -Wall -Wextra -Werror -Wshadow \
+-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla \
+-D_GNU_SOURCE -Isrc -pthread"
+LIBS="-lurcu-qsbr -lurcu-cds -lpcap"
+status=0
+
+build_fwd() { # build-dir extra-flags... -> build-dir/fwd_bench
+	local b=$1; shift
+	[ -f "$b/libusnet.a" ] || { echo "run.sh: $b/libusnet.a missing (run make)"; return 1; }
+	# shellcheck disable=SC2086
+	gcc $CFLAGS_BENCH "$@" -o "$b/fwd_bench" bench/fwd_bench.c "$b/libusnet.a" $LIBS
+}
+
+run_fwd() { # build-dir args...
+	local b=$1 cpu=${FWD_CPU:-$(($(nproc) - 1))} pin=()
+	shift
+	command -v taskset >/dev/null && pin=(taskset -c "$cpu")
+	echo "== fwd_bench ($b/fwd_bench $*)"
+	timeout --kill-after=10 1800 "${pin[@]}" "$b/fwd_bench" "$@" || {
+		echo "fwd_bench: FAILED (rc=$?)"; status=1; }
+}
+
+run_e2e() { # build-dir
+	local rc
+	echo "== e2e ($1)"
+	USNET_BUILD=$1 timeout --kill-after=10 900 bench/e2e.sh
+	rc=$?
+	case $rc in
+	0) ;;
+	77) echo "e2e: skipped" ;;
+	*) echo "e2e: FAILED (rc=$rc)"; status=1 ;;
+	esac
+}
+
+fwd_args=(--seconds "${FWD_SECONDS:-2}" --runs "${FWD_RUNS:-5}" --bursts "${FWD_BURSTS:-1,32,256}")
+
+case $what in
+all | fwd | e2e)
+	if [ "$what" != e2e ]; then
+		build_fwd build -O2 -g || exit 1
+		run_fwd build "${fwd_args[@]}"
+	fi
+	[ "$what" != fwd ] && run_e2e build
+	;;
+check)
+	make -s -j"$(nproc)" SAN=1 all >/dev/null || { echo "run.sh: make SAN=1 failed"; exit 1; }
+	build_fwd build/san -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=undefined || exit 1
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	run_fwd build/san --seconds 0.2 --runs 3
+	E2E_SECONDS=${E2E_SECONDS:-2} run_e2e build/san
+	;;
+*)
+	echo "usage: bench/run.sh [all|fwd|e2e|check]"
+	exit 2
+	;;
+esac
+exit $status

@@ -1,0 +1,876 @@
+/* LPM engine shared by lpm4 and lpm6: a leaf-compressed multibit trie with
+ * incremental, RCU-published updates.
+ *
+ * Design note.
+ *
+ * Layout. The first two key bytes index a direct array of 2^16 leaves
+ * (256 KiB, stays in L2). A leaf with LPM_EXT points to a node for the next
+ * key byte. A node stands for 256 entries but stores one leaf per run of
+ * equal entries: 32 bytes of bit vector (bit i set = entry i starts a run),
+ * 4 bytes of run counts before each 64-bit vector word, then the run
+ * leaves. A lookup step is two loads in the node (vector word, then leaf),
+ * usually in the same 64-byte line: nodes start on a line and the first
+ * seven leaves share it. IPv4 reaches any /32 in at most two nodes, IPv6 a
+ * /48 in four. Leaf compression keeps the whole Internet table in a few
+ * MiB (cache-resident), where DIR-24-8 needs 64 MiB for its first level.
+ *
+ * Leaves carry the depth (prefix length) that set them, so an update needs
+ * no other structure than the exact-prefix hash ("rules", for values and
+ * for the next shorter prefix on delete): adding P/len turns every entry in
+ * P's range with depth <= len into (value, len); deleting turns those with
+ * depth == len into the next shorter covering prefix's leaf. Only P's range
+ * is touched; nodes whose 256 entries become equal collapse into their
+ * parent's entry.
+ *
+ * Publishing. An update runs in two phases. Phase 1 computes the new state
+ * without touching anything readers see: a node whose run layout changes
+ * is rebuilt into a fresh node; a node whose layout stays keeps its block
+ * and gets a list of single-word stores. Allocation failures end phase 1
+ * with nothing changed. Phase 2 performs the stores (32-bit, release
+ * order; a fresh node is complete before the word pointing to it) and
+ * retires replaced nodes. Every address's answer therefore goes from old to
+ * new in one store. Retired nodes wait in limbo for a grace period
+ * (synchronize_rcu, batched) before their lines are reused.
+ *
+ * Memory. Nodes live in one pool reserved as address space at creation
+ * (never moves, so readers need no pool pointer reload) and committed 2 MiB
+ * at a time with transparent huge pages. A node takes 1..17 lines; free
+ * lines are kept in one intrusive list per size. */
+#include "fib/lpm.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <urcu-qsbr.h>
+
+#define LPM_DIR_SIZE (1u << LPM_DIR_BITS)
+#define LPM_CLASSES 17u                  /* a node takes 1..17 lines */
+#define LPM_POOL_LINES (1u << 25)        /* 2 GiB of address space */
+#define LPM_COMMIT_LINES (1u << 15)      /* commit 2 MiB at a time */
+#define LPM_HUGE (2u << 20)
+#define LPM_LIMBO_MIN_LINES (1u << 14)   /* 1 MiB retired before a sync */
+#define LPM_DEPTH_SHIFT 23
+#define LPM_NONE UINT32_MAX
+#define LPM_MAX_BITS 128u
+
+struct lpm_u32v {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+struct lpm_act {
+	uint32_t *slot;
+	uint32_t word;
+};
+
+/* Exact prefixes: open addressing, linear probing, backward-shift delete.
+ * Key words (1 for IPv4, 2 for IPv6) at key[i * nkw]; meta[i] = used bit
+ * 31, prefix length in bits 23..30, value in bits 0..22. */
+struct lpm_rules {
+	uint64_t *key;
+	uint32_t *meta;
+	size_t cap, n;
+	unsigned nkw;
+	uint32_t per_len[LPM_MAX_BITS + 1];
+};
+
+struct lpm_ctl {
+	uint8_t *map;                    /* the reserved mapping */
+	size_t map_len;
+	size_t reserved, committed, used;   /* pool lines */
+	size_t live_lines, nodes;
+	uint32_t free_head[LPM_CLASSES + 1]; /* intrusive, by lines */
+	struct lpm_u32v limbo;           /* retired, before a grace period */
+	size_t limbo_lines;
+	struct lpm_rules rules;
+	/* The update in progress (phase 1 output). */
+	struct lpm_act *act;
+	size_t nact, capact;
+	struct lpm_u32v fresh, retire;
+};
+
+/* What an update does to the leaves in the prefix's range. */
+struct lpm_op {
+	const uint8_t *key;   /* prefix, bits past len cleared */
+	unsigned len;
+	bool del;
+	uint32_t leaf;        /* what a hit leaf becomes */
+};
+
+/* ---- small helpers ---- */
+
+static uint32_t leaf_make(uint32_t value, unsigned depth)
+{
+	return value | (uint32_t)depth << LPM_DEPTH_SHIFT;
+}
+
+static unsigned leaf_depth(uint32_t e)
+{
+	return (e >> LPM_DEPTH_SHIFT) & 0xffu;
+}
+
+static bool leaf_hit(const struct lpm_op *op, uint32_t e)
+{
+	return op->del ? leaf_depth(e) == op->len : leaf_depth(e) <= op->len;
+}
+
+static unsigned node_lines(unsigned nruns)
+{
+	return (LPM_NODE_LEAVES + 4 * nruns + LPM_LINE - 1) / LPM_LINE;
+}
+
+static uint8_t *node_at(const struct lpm *t, uint32_t line)
+{
+	return t->pool + (size_t)line * LPM_LINE;
+}
+
+static unsigned node_runs(const uint8_t *node)
+{
+	const uint64_t *vec = (const uint64_t *)(const void *)node;
+
+	return (unsigned)(__builtin_popcountll(vec[0]) +
+			  __builtin_popcountll(vec[1]) +
+			  __builtin_popcountll(vec[2]) +
+			  __builtin_popcountll(vec[3]));
+}
+
+static uint32_t *node_leaves(uint8_t *node)
+{
+	return (uint32_t *)(void *)(node + LPM_NODE_LEAVES);
+}
+
+static int u32v_push(struct lpm_u32v *a, uint32_t x)
+{
+	uint32_t *nv;
+	size_t cap;
+
+	if (a->n == a->cap) {
+		cap = a->cap ? a->cap * 2 : 64;
+		nv = realloc(a->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		a->v = nv;
+		a->cap = cap;
+	}
+	a->v[a->n++] = x;
+	return 0;
+}
+
+static int u32v_reserve(struct lpm_u32v *a, size_t more)
+{
+	uint32_t *nv;
+	size_t cap = a->cap ? a->cap : 64;
+
+	while (cap < a->n + more)
+		cap *= 2;
+	if (cap == a->cap)
+		return 0;
+	nv = realloc(a->v, cap * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	a->v = nv;
+	a->cap = cap;
+	return 0;
+}
+
+/* The prefix as two host-order words, most significant first. */
+static void key_words(const uint8_t *k, unsigned nbytes, uint64_t *hi,
+		      uint64_t *lo)
+{
+	uint8_t b[16] = { 0 };
+	uint64_t w[2];
+
+	memcpy(b, k, nbytes);
+	memcpy(w, b, sizeof(w));
+	*hi = be64toh(w[0]);
+	*lo = be64toh(w[1]);
+}
+
+/* out = the first len bits of k, the rest zero. */
+static void key_mask(const uint8_t *k, unsigned nbytes, unsigned len,
+		     uint8_t *out)
+{
+	for (unsigned i = 0; i < nbytes; i++) {
+		unsigned bits = len > 8 * i ? len - 8 * i : 0;
+
+		out[i] = bits >= 8 ? k[i] :
+			 (uint8_t)(k[i] & (0xff00u >> bits));
+	}
+}
+
+/* ---- node pool ---- */
+
+static int pool_commit(struct lpm *t, size_t lines)
+{
+	struct lpm_ctl *c = t->ctl;
+	uint8_t *p;
+
+	while (c->used + lines > c->committed) {
+		if (c->committed + LPM_COMMIT_LINES > c->reserved)
+			return -ENOMEM;
+		p = t->pool + c->committed * LPM_LINE;
+		if (mprotect(p, (size_t)LPM_COMMIT_LINES * LPM_LINE,
+			     PROT_READ | PROT_WRITE) != 0)
+			return -ENOMEM;
+		madvise(p, (size_t)LPM_COMMIT_LINES * LPM_LINE, MADV_HUGEPAGE);
+		c->committed += LPM_COMMIT_LINES;
+	}
+	return 0;
+}
+
+/* A node of cls lines, or LPM_NONE. */
+static uint32_t pool_alloc(struct lpm *t, unsigned cls)
+{
+	struct lpm_ctl *c = t->ctl;
+	uint32_t line = c->free_head[cls];
+
+	if (line != LPM_NONE) {
+		memcpy(&c->free_head[cls], node_at(t, line), sizeof(line));
+	} else {
+		if (pool_commit(t, cls) != 0)
+			return LPM_NONE;
+		line = (uint32_t)c->used;
+		c->used += cls;
+	}
+	c->nodes++;
+	c->live_lines += cls;
+	return line;
+}
+
+/* Put a node no reader can reach on its free list. */
+static void pool_free(struct lpm *t, uint32_t line)
+{
+	struct lpm_ctl *c = t->ctl;
+	uint8_t *node = node_at(t, line);
+	unsigned cls = node_lines(node_runs(node));
+
+	memcpy(node, &c->free_head[cls], sizeof(line));
+	c->free_head[cls] = line;
+	c->nodes--;
+	c->live_lines -= cls;
+}
+
+void lpm_reclaim(struct lpm *t)
+{
+	struct lpm_ctl *c = t->ctl;
+
+	if (!c->limbo.n)
+		return;
+	synchronize_rcu();
+	for (size_t i = 0; i < c->limbo.n; i++) {
+		uint8_t *node = node_at(t, c->limbo.v[i]);
+		unsigned cls = node_lines(node_runs(node));
+
+		memcpy(node, &c->free_head[cls], sizeof(uint32_t));
+		c->free_head[cls] = c->limbo.v[i];
+	}
+	c->limbo.n = 0;
+	c->limbo_lines = 0;
+}
+
+/* ---- exact-prefix rules ---- */
+
+static uint64_t rules_hash(uint64_t hi, uint64_t lo, unsigned len)
+{
+	uint64_t h = hi * 0x9e3779b97f4a7c15ull;
+
+	h ^= (lo + len) * 0xc2b2ae3d27d4eb4full;
+	h ^= h >> 31;
+	h *= 0xd6e8feb86659fd93ull;
+	h ^= h >> 32;
+	return h;
+}
+
+static size_t rules_home(const struct lpm_rules *r, uint64_t hi, uint64_t lo,
+			 unsigned len)
+{
+	return (size_t)(((unsigned __int128)rules_hash(hi, lo, len) * r->cap) >>
+			64);
+}
+
+static void rules_key(const struct lpm_rules *r, size_t i, uint64_t *hi,
+		      uint64_t *lo)
+{
+	*hi = r->key[i * r->nkw];
+	*lo = r->nkw > 1 ? r->key[i * r->nkw + 1] : 0;
+}
+
+static unsigned meta_len(uint32_t m)
+{
+	return (m >> LPM_DEPTH_SHIFT) & 0xffu;
+}
+
+/* Slot of hi/lo/len, or SIZE_MAX. */
+static size_t rules_find(const struct lpm_rules *r, uint64_t hi, uint64_t lo,
+			 unsigned len)
+{
+	size_t i;
+	uint64_t h, l;
+
+	if (!r->cap)
+		return SIZE_MAX;
+	for (i = rules_home(r, hi, lo, len); r->meta[i];
+	     i = i + 1 == r->cap ? 0 : i + 1) {
+		rules_key(r, i, &h, &l);
+		if (meta_len(r->meta[i]) == len && h == hi && l == lo)
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+static void rules_put(struct lpm_rules *r, uint64_t hi, uint64_t lo,
+		      unsigned len, uint32_t value)
+{
+	size_t i = rules_home(r, hi, lo, len);
+
+	while (r->meta[i])
+		i = i + 1 == r->cap ? 0 : i + 1;
+	r->key[i * r->nkw] = hi;
+	if (r->nkw > 1)
+		r->key[i * r->nkw + 1] = lo;
+	r->meta[i] = 1u << 31 | leaf_make(value, len);
+	r->n++;
+	r->per_len[len]++;
+}
+
+/* Make room for one more rule (load <= 0.8). */
+static int rules_reserve(struct lpm_rules *r)
+{
+	struct lpm_rules nr = *r;
+	uint64_t hi, lo;
+
+	if ((r->n + 1) * 5 <= r->cap * 4)
+		return 0;
+	nr.cap = r->cap < 64 ? 64 : r->cap + r->cap / 2;
+	nr.key = malloc(nr.cap * nr.nkw * sizeof(*nr.key));
+	nr.meta = calloc(nr.cap, sizeof(*nr.meta));
+	if (!nr.key || !nr.meta) {
+		free(nr.key);
+		free(nr.meta);
+		return -ENOMEM;
+	}
+	nr.n = 0;
+	memset(nr.per_len, 0, sizeof(nr.per_len));
+	for (size_t i = 0; i < r->cap; i++) {
+		if (!r->meta[i])
+			continue;
+		rules_key(r, i, &hi, &lo);
+		rules_put(&nr, hi, lo, meta_len(r->meta[i]),
+			  r->meta[i] & LPM_VALUE_MAX);
+	}
+	free(r->key);
+	free(r->meta);
+	*r = nr;
+	return 0;
+}
+
+static void rules_remove(struct lpm_rules *r, size_t i)
+{
+	size_t j = i, home;
+	uint64_t hi, lo;
+	bool stay;
+
+	r->per_len[meta_len(r->meta[i])]--;
+	r->n--;
+	r->meta[i] = 0;
+	for (;;) {
+		j = j + 1 == r->cap ? 0 : j + 1;
+		if (!r->meta[j])
+			return;
+		rules_key(r, j, &hi, &lo);
+		home = rules_home(r, hi, lo, meta_len(r->meta[j]));
+		stay = i <= j ? i < home && home <= j : i < home || home <= j;
+		if (stay)
+			continue;
+		memcpy(&r->key[i * r->nkw], &r->key[j * r->nkw],
+		       r->nkw * sizeof(*r->key));
+		r->meta[i] = r->meta[j];
+		r->meta[j] = 0;
+		i = j;
+	}
+}
+
+/* ---- phase 1: compute an update ---- */
+
+static int act_push(struct lpm_ctl *c, uint32_t *slot, uint32_t word)
+{
+	struct lpm_act *na;
+	size_t cap;
+
+	if (c->nact == c->capact) {
+		cap = c->capact ? c->capact * 2 : 256;
+		na = realloc(c->act, cap * sizeof(*na));
+		if (!na)
+			return -ENOMEM;
+		c->act = na;
+		c->capact = cap;
+	}
+	c->act[c->nact].slot = slot;
+	c->act[c->nact].word = word;
+	c->nact++;
+	return 0;
+}
+
+static void node_expand(const uint8_t *node, uint32_t *arr)
+{
+	const uint64_t *vec = (const uint64_t *)(const void *)node;
+	const uint32_t *leaf = (const uint32_t *)(const void *)(node +
+								LPM_NODE_LEAVES);
+	int r = -1;
+
+	for (unsigned i = 0; i < 256; i++) {
+		r += (int)(vec[i >> 6] >> (i & 63) & 1);
+		arr[i] = leaf[r];
+	}
+}
+
+/* Run vector of arr; returns the number of runs, their leaves in runs. */
+static unsigned arr_runs(const uint32_t *arr, uint64_t *vec, uint32_t *runs)
+{
+	unsigned n = 0;
+
+	memset(vec, 0, 4 * sizeof(*vec));
+	for (unsigned i = 0; i < 256; i++) {
+		if (i && arr[i] == arr[i - 1])
+			continue;
+		vec[i >> 6] |= 1ull << (i & 63);
+		runs[n++] = arr[i];
+	}
+	return n;
+}
+
+/* Phase-1 result for a node (old: its leaf word and block, or a plain leaf
+ * and NULL) whose entries are now arr: a collapsed leaf, the same word
+ * with in-place stores queued, or a fresh node. */
+static int node_store(struct lpm *t, uint32_t old, uint8_t *node,
+		      const uint32_t *arr, uint32_t *out)
+{
+	struct lpm_ctl *c = t->ctl;
+	uint64_t vec[4];
+	uint32_t runs[256], line, *leaf;
+	unsigned n = arr_runs(arr, vec, runs), cum = 0;
+	uint8_t *fresh;
+
+	if (n == 1 && !(arr[0] & LPM_EXT)) {
+		*out = arr[0];
+		return node ? u32v_push(&c->retire, old & ~LPM_EXT) : 0;
+	}
+	if (node && memcmp(node, vec, sizeof(vec)) == 0) {
+		leaf = node_leaves(node);
+		for (unsigned j = 0; j < n; j++)
+			if (leaf[j] != runs[j] &&
+			    act_push(c, &leaf[j], runs[j]) != 0)
+				return -ENOMEM;
+		*out = old;
+		return 0;
+	}
+	if (u32v_reserve(&c->fresh, 1) != 0 ||
+	    (node && u32v_reserve(&c->retire, 1) != 0))
+		return -ENOMEM;
+	line = pool_alloc(t, node_lines(n));
+	if (line == LPM_NONE)
+		return -ENOMEM;
+	fresh = node_at(t, line);
+	memcpy(fresh, vec, sizeof(vec));
+	for (unsigned w = 0; w < 4; w++) {
+		fresh[32 + w] = (uint8_t)cum;
+		cum += (unsigned)__builtin_popcountll(vec[w]);
+	}
+	memcpy(node_leaves(fresh), runs, n * sizeof(runs[0]));
+	u32v_push(&c->fresh, line);
+	if (node)
+		u32v_push(&c->retire, old & ~LPM_EXT);
+	*out = LPM_EXT | line;
+	return 0;
+}
+
+static int apply_word(struct lpm *t, uint32_t e, unsigned b, bool whole,
+		      const struct lpm_op *op, uint32_t *out);
+
+/* Descend into one entry of a node (or of a plain leaf to be split) for a
+ * prefix longer than this node's byte. */
+static int node_descend(struct lpm *t, uint32_t e, uint8_t *node, unsigned b,
+			const struct lpm_op *op, uint32_t *out)
+{
+	uint32_t arr[256], *slot = NULL, old = e, nw;
+	unsigned idx = op->key[b];
+	int rc;
+
+	if (node) {
+		slot = (uint32_t *)(uintptr_t)lpm_node_slot(node, idx);
+		old = *slot;
+	}
+	rc = apply_word(t, old, b + 1, false, op, &nw);
+	if (rc)
+		return rc;
+	if (node && nw == old) {
+		*out = e;
+		return 0;
+	}
+	if (node && (old & LPM_EXT) && (nw & LPM_EXT)) {
+		/* A child replaced: its run is its own, store in place. */
+		*out = e;
+		return act_push(t->ctl, slot, nw);
+	}
+	if (node)
+		node_expand(node, arr);
+	else
+		for (unsigned i = 0; i < 256; i++)
+			arr[i] = e;
+	arr[idx] = nw;
+	return node_store(t, e, node, arr, out);
+}
+
+/* Apply op to the node behind e (or a plain leaf e seen as a node full of
+ * it) at key byte b. */
+static int node_apply(struct lpm *t, uint32_t e, unsigned b, bool whole,
+		      const struct lpm_op *op, uint32_t *out)
+{
+	uint8_t *node = e & LPM_EXT ? node_at(t, e & ~LPM_EXT) : NULL;
+	uint32_t arr[256];
+	unsigned lo = 0, cnt = 256, rem;
+	int rc;
+
+	if (!whole) {
+		rem = op->len - 8 * b;
+		if (rem > 8)
+			return node_descend(t, e, node, b, op, out);
+		lo = op->key[b];
+		cnt = 1u << (8 - rem);
+	}
+	if (node)
+		node_expand(node, arr);
+	else
+		for (unsigned i = 0; i < 256; i++)
+			arr[i] = e;
+	for (unsigned i = lo; i < lo + cnt; i++) {
+		rc = apply_word(t, arr[i], b + 1, true, op, &arr[i]);
+		if (rc)
+			return rc;
+	}
+	return node_store(t, e, node, arr, out);
+}
+
+/* The new word for e, an entry covering depth 8 * b bits (whole: all of it
+ * inside the prefix; else the prefix is longer and continues in byte b). */
+static int apply_word(struct lpm *t, uint32_t e, unsigned b, bool whole,
+		      const struct lpm_op *op, uint32_t *out)
+{
+	if (!(e & LPM_EXT)) {
+		if (whole) {
+			*out = leaf_hit(op, e) ? op->leaf : e;
+			return 0;
+		}
+		if (op->del) {   /* nothing of the prefix below a leaf */
+			*out = e;
+			return 0;
+		}
+	}
+	return node_apply(t, e, b, whole, op, out);
+}
+
+static int apply_dir(struct lpm *t, const struct lpm_op *op)
+{
+	unsigned idx = (unsigned)op->key[0] << 8 | op->key[1];
+	unsigned cnt = op->len <= LPM_DIR_BITS ?
+		       1u << (LPM_DIR_BITS - op->len) : 1;
+	bool whole = op->len <= LPM_DIR_BITS;
+	uint32_t nw;
+	int rc;
+
+	for (unsigned i = idx; i < idx + cnt; i++) {
+		rc = apply_word(t, t->dir[i], 2, whole, op, &nw);
+		if (rc == 0 && nw != t->dir[i])
+			rc = act_push(t->ctl, &t->dir[i], nw);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- phase 2 ---- */
+
+static void update_begin(struct lpm_ctl *c)
+{
+	c->nact = 0;
+	c->fresh.n = 0;
+	c->retire.n = 0;
+}
+
+static void update_rollback(struct lpm *t)
+{
+	struct lpm_ctl *c = t->ctl;
+
+	for (size_t i = 0; i < c->fresh.n; i++)
+		pool_free(t, c->fresh.v[i]);
+	update_begin(c);
+}
+
+/* Publish the computed update; cannot fail (limbo room reserved first). */
+static void update_commit(struct lpm *t)
+{
+	struct lpm_ctl *c = t->ctl;
+
+	for (size_t i = 0; i < c->nact; i++)
+		__atomic_store_n(c->act[i].slot, c->act[i].word,
+				 __ATOMIC_RELEASE);
+	for (size_t i = 0; i < c->retire.n; i++) {
+		uint8_t *node = node_at(t, c->retire.v[i]);
+		unsigned cls = node_lines(node_runs(node));
+
+		c->limbo.v[c->limbo.n++] = c->retire.v[i];
+		c->limbo_lines += cls;
+		c->live_lines -= cls;
+		c->nodes--;
+	}
+	update_begin(c);
+	if (c->limbo_lines > LPM_LIMBO_MIN_LINES &&
+	    c->limbo_lines > c->live_lines / 8)
+		lpm_reclaim(t);
+}
+
+static int update_run(struct lpm *t, const struct lpm_op *op)
+{
+	struct lpm_ctl *c = t->ctl;
+
+	update_begin(c);
+	if (apply_dir(t, op) != 0 ||
+	    u32v_reserve(&c->limbo, c->retire.n) != 0) {
+		update_rollback(t);
+		return -ENOMEM;
+	}
+	update_commit(t);
+	return 0;
+}
+
+/* ---- API ---- */
+
+int lpm_init(struct lpm *t, unsigned key_bytes)
+{
+	struct lpm_ctl *c;
+	uintptr_t a;
+
+	memset(t, 0, sizeof(*t));
+	if (key_bytes != 4 && key_bytes != 16)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	t->dir = aligned_alloc(LPM_LINE, LPM_DIR_SIZE * sizeof(*t->dir));
+	if (!c || !t->dir)
+		goto fail;
+	memset(t->dir, 0, LPM_DIR_SIZE * sizeof(*t->dir));
+	c->rules.nkw = key_bytes > 8 ? 2 : 1;
+	memset(c->free_head, 0xff, sizeof(c->free_head));
+	c->reserved = LPM_POOL_LINES;
+	c->map_len = (size_t)LPM_POOL_LINES * LPM_LINE + LPM_HUGE;
+	c->map = mmap(NULL, c->map_len, PROT_NONE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (c->map == MAP_FAILED)
+		goto fail;
+	a = ((uintptr_t)c->map + LPM_HUGE - 1) & ~(uintptr_t)(LPM_HUGE - 1);
+	t->pool = (uint8_t *)a;
+	t->key_bytes = key_bytes;
+	t->ctl = c;
+	return 0;
+fail:
+	free(t->dir);
+	free(c);
+	memset(t, 0, sizeof(*t));
+	return -ENOMEM;
+}
+
+void lpm_fini(struct lpm *t)
+{
+	struct lpm_ctl *c = t->ctl;
+
+	if (c) {
+		munmap(c->map, c->map_len);
+		free(c->limbo.v);
+		free(c->fresh.v);
+		free(c->retire.v);
+		free(c->act);
+		free(c->rules.key);
+		free(c->rules.meta);
+		free(c);
+	}
+	free(t->dir);
+	memset(t, 0, sizeof(*t));
+}
+
+static int check_args(const struct lpm *t, unsigned len)
+{
+	return len > 8 * t->key_bytes ? -EINVAL : 0;
+}
+
+bool lpm_get(const struct lpm *t, const uint8_t *prefix, unsigned len,
+	     uint32_t *value)
+{
+	const struct lpm_rules *r = &t->ctl->rules;
+	uint8_t k[16];
+	uint64_t hi, lo;
+	size_t i;
+
+	if (check_args(t, len))
+		return false;
+	key_mask(prefix, t->key_bytes, len, k);
+	key_words(k, t->key_bytes, &hi, &lo);
+	i = rules_find(r, hi, lo, len);
+	if (i == SIZE_MAX)
+		return false;
+	*value = r->meta[i] & LPM_VALUE_MAX;
+	return true;
+}
+
+int lpm_add(struct lpm *t, const uint8_t *prefix, unsigned len,
+	    uint32_t value)
+{
+	struct lpm_rules *r = &t->ctl->rules;
+	struct lpm_op op = { .len = len, .leaf = leaf_make(value, len) };
+	uint8_t k[16];
+	uint64_t hi, lo;
+	size_t i;
+	int rc;
+
+	if (check_args(t, len) || value == 0 || value > LPM_VALUE_MAX)
+		return -EINVAL;
+	key_mask(prefix, t->key_bytes, len, k);
+	key_words(k, t->key_bytes, &hi, &lo);
+	op.key = k;
+	i = rules_find(r, hi, lo, len);
+	if (i != SIZE_MAX && (r->meta[i] & LPM_VALUE_MAX) == value)
+		return 0;
+	if (i == SIZE_MAX && rules_reserve(r) != 0)
+		return -ENOMEM;
+	rc = update_run(t, &op);
+	if (rc)
+		return rc;
+	if (i != SIZE_MAX)
+		r->meta[i] = 1u << 31 | leaf_make(value, len);
+	else
+		rules_put(r, hi, lo, len, value);
+	return 0;
+}
+
+/* Leaf of the longest stored prefix shorter than len covering k, or 0. */
+static uint32_t parent_leaf(const struct lpm *t, const uint8_t *k,
+			    unsigned len)
+{
+	const struct lpm_rules *r = &t->ctl->rules;
+	uint8_t pk[16];
+	uint64_t hi, lo;
+	size_t i;
+
+	for (unsigned d = len; d-- > 0;) {
+		if (!r->per_len[d])
+			continue;
+		key_mask(k, t->key_bytes, d, pk);
+		key_words(pk, t->key_bytes, &hi, &lo);
+		i = rules_find(r, hi, lo, d);
+		if (i != SIZE_MAX)
+			return leaf_make(r->meta[i] & LPM_VALUE_MAX, d);
+	}
+	return 0;
+}
+
+int lpm_del(struct lpm *t, const uint8_t *prefix, unsigned len)
+{
+	struct lpm_rules *r = &t->ctl->rules;
+	struct lpm_op op = { .len = len, .del = true };
+	uint8_t k[16];
+	uint64_t hi, lo;
+	size_t i;
+	int rc;
+
+	if (check_args(t, len))
+		return -EINVAL;
+	key_mask(prefix, t->key_bytes, len, k);
+	key_words(k, t->key_bytes, &hi, &lo);
+	i = rules_find(r, hi, lo, len);
+	if (i == SIZE_MAX)
+		return -ENOENT;
+	op.key = k;
+	op.leaf = parent_leaf(t, k, len);
+	rc = update_run(t, &op);
+	if (rc)
+		return rc;
+	rules_remove(r, i);
+	return 0;
+}
+
+void lpm_stats(const struct lpm *t, struct lpm_stats *st)
+{
+	const struct lpm_ctl *c = t->ctl;
+
+	st->prefixes = c->rules.n;
+	st->nodes = c->nodes;
+	st->dir_bytes = LPM_DIR_SIZE * sizeof(*t->dir);
+	st->node_bytes = c->live_lines * LPM_LINE;
+	st->pool_bytes = c->used * LPM_LINE;
+	st->rules_bytes = c->rules.cap *
+			  (c->rules.nkw * sizeof(uint64_t) + sizeof(uint32_t));
+}
+
+/* ---- batched lookup ---- */
+
+#define LPM_BATCH 32u
+
+/* One group of at most LPM_BATCH keys: every key steps down one level per
+ * pass, all keys of a pass in flight together. */
+static void lookup_group(const struct lpm *t, const uint8_t *key,
+			 size_t stride, unsigned n, uint32_t *value)
+{
+	uint32_t e[LPM_BATCH];
+	const uint32_t *slot[LPM_BATCH];
+	uint8_t act[LPM_BATCH];
+	unsigned na = 0, nn, level = 2;
+
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *k = key + i * stride;
+
+		__builtin_prefetch(&t->dir[(unsigned)k[0] << 8 | k[1]]);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *k = key + i * stride;
+
+		e[i] = lpm_load(&t->dir[(unsigned)k[0] << 8 | k[1]]);
+		value[i] = e[i] & LPM_VALUE_MAX;
+		if (e[i] & LPM_EXT) {
+			__builtin_prefetch(lpm_node(t, e[i]));
+			act[na++] = (uint8_t)i;
+		}
+	}
+	while (na) {
+		for (unsigned j = 0; j < na; j++) {
+			unsigned i = act[j];
+
+			slot[i] = lpm_node_slot(lpm_node(t, e[i]),
+						key[i * stride + level]);
+			__builtin_prefetch(slot[i]);
+		}
+		nn = 0;
+		for (unsigned j = 0; j < na; j++) {
+			unsigned i = act[j];
+
+			e[i] = lpm_load(slot[i]);
+			value[i] = e[i] & LPM_VALUE_MAX;
+			if (e[i] & LPM_EXT) {
+				__builtin_prefetch(lpm_node(t, e[i]));
+				act[nn++] = (uint8_t)i;
+			}
+		}
+		na = nn;
+		level++;
+	}
+}
+
+void lpm_lookup_batch(const struct lpm *t, const uint8_t *key, size_t stride,
+		      unsigned n, uint32_t *value)
+{
+	for (unsigned i = 0; i < n; i += LPM_BATCH) {
+		unsigned m = n - i < LPM_BATCH ? n - i : LPM_BATCH;
+
+		lookup_group(t, key + i * stride, stride, m, value + i);
+	}
+}
