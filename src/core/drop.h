@@ -8,6 +8,7 @@
 	X(NOMEM, "nomem")                                                      \
 	X(DEV_DOWN, "dev_down")                                                \
 	X(RX_TRUNCATED, "rx_truncated")                                        \
+	X(RX_RING_FULL, "rx_ring_full")                                        \
 	X(RX_BAD_VNET_HDR, "rx_bad_vnet_hdr")                                  \
 	X(ETH_TRUNCATED, "eth_truncated")                                      \
 	X(ETH_OTHERHOST, "eth_otherhost")                                      \

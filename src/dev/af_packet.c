@@ -76,8 +76,10 @@ struct afp_priv {
 	size_t map_len;
 	struct afp_ring rx, tx;
 	bool tx_error_logged;
-	/* Kernel-side counters (PACKET_STATISTICS resets on read): frames
-	 * the kernel dropped because the RX ring was full. Control thread. */
+	/* Frames the kernel dropped because the RX ring was full, read
+	 * from PACKET_STATISTICS (which resets on read) by the polling worker
+	 * when a frame says TP_STATUS_LOSING, and at close. Also counted as
+	 * received and dropped (rx_ring_full) so that conservation holds. */
 	uint64_t kernel_drops;
 };
 
@@ -333,22 +335,28 @@ static int afp_bind(struct afp_priv *ap, char *err)
 	return 0;
 }
 
-/* Fold the kernel's ring-full drops into ap->kernel_drops. */
-static void afp_read_kernel_stats(struct afp_priv *ap)
+/* Count the kernel's ring-full drops since the last read on d. */
+static void afp_read_kernel_stats(struct dev *d, struct afp_priv *ap)
 {
 	struct tpacket_stats st;
 	socklen_t len = sizeof(st);
+	struct dev_stats *s;
 
-	if (ap->fd >= 0 &&
-	    getsockopt(ap->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
-		ap->kernel_drops += st.tp_drops;
+	if (ap->fd < 0 ||
+	    getsockopt(ap->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) != 0 ||
+	    st.tp_drops == 0)
+		return;
+	s = dev_stats_here(d);
+	s->rx_packets += st.tp_drops;
+	s->rx_drops[DROP_RX_RING_FULL] += st.tp_drops;
+	__atomic_fetch_add(&ap->kernel_drops, st.tp_drops, __ATOMIC_RELAXED);
 }
 
 static void afp_close(struct dev *d)
 {
 	struct afp_priv *ap = d->priv;
 
-	afp_read_kernel_stats(ap);
+	afp_read_kernel_stats(d, ap);
 	if (ap->map)
 		munmap(ap->map, ap->map_len);
 	if (ap->fd >= 0)
@@ -462,8 +470,12 @@ static uint16_t afp_rx_burst(struct dev *d, struct pkt **pkts, uint16_t n)
 		struct tpacket2_hdr *h = afp_frame(rx, rx->head);
 		struct pkt *p;
 
-		if (!(afp_status(h) & TP_STATUS_USER))
+		uint32_t status = afp_status(h);
+
+		if (!(status & TP_STATUS_USER))
 			break;
+		if (unlikely(status & TP_STATUS_LOSING))
+			afp_read_kernel_stats(d, ap);
 		p = afp_rx_frame(d, h);
 		afp_set_status(h, TP_STATUS_KERNEL);
 		if (++rx->head == rx->frames)
@@ -579,7 +591,7 @@ static void afp_describe(struct dev *d, struct ctl_out *out)
 {
 	struct afp_priv *ap = d->priv;
 
-	afp_read_kernel_stats(ap);
+	afp_read_kernel_stats(d, ap);
 	out_text(out, " dev %s rx-frames %u tx-frames %u", ap->ifname,
 		 ap->rx_frames, ap->tx_frames);
 	if (ap->kernel_drops)
