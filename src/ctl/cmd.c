@@ -350,9 +350,31 @@ static void dev_discard(struct dev *d)
 	free(d);
 }
 
+/* Drivers of upper devices (vlan, macvlan) find their lower device as the
+ * words "link LOWER" in front of their own arguments. */
+#define CTL_ARGS_MAX 256
+
+static struct dev *link_create(const struct dev_driver *drv, const char *name,
+			       const char *lower, struct words *w, char *derr)
+{
+	int argc = w->argc - w->i;
+	char *argv[CTL_ARGS_MAX + 2];
+
+	if (!lower)
+		return drv->create(name, argc, w->argv + w->i, derr);
+	if (argc > CTL_ARGS_MAX) {
+		snprintf(derr, CTL_ERR_LEN, "too many arguments");
+		return NULL;
+	}
+	argv[0] = (char *)"link";
+	argv[1] = (char *)lower;
+	memcpy(argv + 2, w->argv + w->i, sizeof(argv[0]) * (size_t)argc);
+	return drv->create(name, argc + 2, argv, derr);
+}
+
 static int link_add(struct words *w)
 {
-	const char *name = w_next(w), *kw, *kind;
+	const char *name = w_next(w), *kw, *kind, *lower = NULL;
 	const struct dev_driver *drv;
 	char derr[CTL_ERR_LEN] = "";
 	struct dev *d;
@@ -367,6 +389,12 @@ static int link_add(struct words *w)
 	if (dev_by_name(name))
 		return fail(w->err, "link: device '%s' already exists", name);
 	kw = w_next(w);
+	if (kw && streq(kw, "link")) { /* link add NAME link LOWER type KIND */
+		lower = w_value(w, "link");
+		if (!lower || !dev_arg(w, lower))
+			return -1;
+		kw = w_next(w);
+	}
 	if (!kw || !streq(kw, "type"))
 		return fail(w->err, "link: expected 'type KIND' after '%s'", name);
 	kind = w_value(w, "type");
@@ -375,7 +403,7 @@ static int link_add(struct words *w)
 	drv = dev_driver_find(kind);
 	if (!drv)
 		return fail(w->err, "link: unknown type '%.64s'", kind);
-	d = drv->create(name, w->argc - w->i, w->argv + w->i, derr);
+	d = link_create(drv, name, lower, w, derr);
 	if (!d)
 		return fail(w->err, "link: %s", derr[0] ? derr : "cannot create device");
 	rc = dev_register(d);
@@ -395,6 +423,10 @@ static int link_add(struct words *w)
 
 static void link_remove(struct dev *d)
 {
+	char err[CTL_ERR_LEN];
+
+	if (d->master)
+		dev_set_master(d, NULL, err);
 	worker_detach_dev(d);
 	fib_flush_dev(d->ifindex);
 	neigh_flush_dev(d);
@@ -422,10 +454,11 @@ static int link_del(struct words *w)
 
 struct link_req {
 	int up;                 /* -1 unchanged, 0 down, 1 up */
-	bool set_mtu, set_mac, set_worker;
+	bool set_mtu, set_mac, set_worker, set_master;
 	uint32_t mtu;
 	uint8_t mac[6];
 	int worker;
+	struct dev *master;     /* with set_master: NULL = nomaster */
 };
 
 static int link_set_parse(struct words *w, struct link_req *q)
@@ -464,6 +497,14 @@ static int link_set_parse(struct words *w, struct link_req *q)
 					    v, nworkers - 1);
 			}
 			q->set_worker = true;
+		} else if (streq(k, "master")) {
+			v = w_value(w, k);
+			if (!v || !(q->master = dev_arg(w, v)))
+				return -1;
+			q->set_master = true;
+		} else if (streq(k, "nomaster")) {
+			q->master = NULL;
+			q->set_master = true;
 		} else {
 			return w_unknown(w, k);
 		}
@@ -506,6 +547,18 @@ static int link_set_apply(struct words *w, struct dev *d,
 		}
 	}
 	step = 3;
+	if (q->set_master && q->master != d->master) {
+		struct dev *old_master = d->master;
+		if (old_master && q->master)
+			dev_set_master(d, NULL, derr);
+		rc = dev_set_master(d, q->master, derr);
+		if (rc < 0) {
+			if (old_master && !d->master)
+				dev_set_master(d, old_master, derr);
+			goto undo;
+		}
+	}
+	step = 4;
 	if (q->up == 1 && !d->admin_up) {
 		rc = dev_set_up(d, true, derr);
 		if (rc < 0)
@@ -1474,6 +1527,7 @@ static void stats_accumulate(struct stats_tot *t, const struct dev_stats *s)
 	t->s.originated += s->originated;
 	t->s.fwd_in += s->fwd_in;
 	t->s.split_extra += s->split_extra;
+	t->s.to_upper += s->to_upper;
 	for (r = 0; r < DROP_MAX; r++) {
 		t->s.rx_drops[r] += s->rx_drops[r];
 		t->s.tx_drops[r] += s->tx_drops[r];
@@ -1494,7 +1548,7 @@ static struct balance stats_balance(const struct stats_tot *t, uint64_t queued,
 {
 	struct balance b;
 
-	b.rx_out = t->s.forwarded + t->s.delivered + t->rx_drops;
+	b.rx_out = t->s.forwarded + t->s.delivered + t->s.to_upper + t->rx_drops;
 	b.tx_in = t->s.fwd_in + t->s.originated + t->s.split_extra;
 	b.tx_out = t->s.tx_packets + t->tx_drops;
 	b.rx_ok = t->s.rx_packets == b.rx_out;
@@ -1539,6 +1593,8 @@ static void stats_counters(struct ctl_out *o, const struct stats_tot *t,
 {
 	const struct dev_stats *s = &t->s;
 
+	if (s->to_upper)
+		out_text(o, "    to_upper %llu\n", (unsigned long long)s->to_upper);
 	out_text(o, "    rx_packets %llu rx_bytes %llu forwarded %llu delivered %llu rx_drops %llu\n",
 		 (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
 		 (unsigned long long)s->forwarded, (unsigned long long)s->delivered,
@@ -1554,7 +1610,7 @@ static void stats_counters(struct ctl_out *o, const struct stats_tot *t,
 	} else {
 		out_text(o, "    conservation: MISMATCH (");
 		if (!b->rx_ok)
-			out_text(o, "rx_packets %llu != forwarded + delivered + rx_drops %llu%s",
+			out_text(o, "rx_packets %llu != forwarded + delivered + to_upper + rx_drops %llu%s",
 				 (unsigned long long)s->rx_packets,
 				 (unsigned long long)b->rx_out, b->tx_ok ? "" : "; ");
 		if (!b->tx_ok)
@@ -1570,6 +1626,7 @@ static void stats_counters(struct ctl_out *o, const struct stats_tot *t,
 	out_u64(o, "tx_packets", s->tx_packets);
 	out_u64(o, "tx_bytes", s->tx_bytes);
 	out_u64(o, "forwarded", s->forwarded);
+	out_u64(o, "to_upper", s->to_upper);
 	out_u64(o, "delivered", s->delivered);
 	out_u64(o, "originated", s->originated);
 	out_u64(o, "fwd_in", s->fwd_in);
@@ -1785,8 +1842,15 @@ int ctl_exec(int argc, char **argv, struct ctl_out *out, char *err)
 			break;
 		}
 	}
-	if (i == ARRAY_SIZE(ctl_cmds))
-		fail(err, "unknown command '%.64s' (try 'help')", argv[0]);
+	if (i == ARRAY_SIZE(ctl_cmds)) {
+		for (i = 0; i < ctl_nexts; i++)
+			if (streq(argv[0], ctl_exts[i].name))
+				break;
+		if (i < ctl_nexts)
+			rc = ctl_exts[i].fn(argc, argv, out, err);
+		else
+			fail(err, "unknown command '%.64s' (try 'help')", argv[0]);
+	}
 	if (rc == 0 && out->oom)
 		rc = fail(err, "%s: output failed (out of memory)", argv[0]);
 	if (rc < 0) {

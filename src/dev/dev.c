@@ -51,6 +51,8 @@ static void dev_free(struct dev *d)
 {
 	if (d->ops->destroy)
 		d->ops->destroy(d);
+	free(d->vlan_q);
+	free(d->vlan_ad);
 	pthread_spin_destroy(&d->tx_lock);
 	free(d->priv);
 	free(d);
@@ -181,6 +183,7 @@ void dev_stats_sum(const struct dev *d, struct dev_stats *out)
 		out->originated += st->originated;
 		out->fwd_in += st->fwd_in;
 		out->split_extra += st->split_extra;
+		out->to_upper += st->to_upper;
 		for (unsigned r = 0; r < DROP_MAX; r++) {
 			out->rx_drops[r] += st->rx_drops[r];
 			out->tx_drops[r] += st->tx_drops[r];
@@ -211,6 +214,15 @@ uint64_t dev_orphan_drops(enum drop_reason r)
 	return __atomic_load_n(&orphan_drops[r], __ATOMIC_RELAXED);
 }
 
+static void dev_tx_capture(struct dev *d, struct pkt **pkts, uint16_t n)
+{
+	dev_capture_fn cap = rcu_dereference(d->capture);
+
+	if (unlikely(cap))
+		for (uint16_t i = 0; i < n; i++)
+			cap(d, pkts[i], 1);
+}
+
 void dev_xmit(struct dev *d, struct pkt **pkts, uint16_t n)
 {
 	struct pkt *out[PKT_MAX_BURST];
@@ -228,14 +240,68 @@ void dev_xmit(struct dev *d, struct pkt **pkts, uint16_t n)
 			q->qnext = NULL;
 			out[k++] = q;
 			if (k == PKT_MAX_BURST) {
+				dev_tx_capture(d, out, k);
 				d->ops->tx_burst(d, out, k);
 				k = 0;
 			}
 			q = next;
 		}
 	}
-	if (k)
+	if (k) {
+		dev_tx_capture(d, out, k);
 		d->ops->tx_burst(d, out, k);
+	}
+}
+
+void dev_rx_to_upper(struct dev *lower, struct dev *upper, struct pkt *p)
+{
+	struct dev_stats *ls = dev_stats_here(lower), *us = dev_stats_here(upper);
+
+	ls->to_upper++;
+	us->rx_packets++;
+	us->rx_bytes += p->total_len;
+	p->in_ifindex = upper->ifindex;
+}
+
+void dev_xmit_lower(struct dev *upper, struct dev *lower, struct pkt **pkts,
+		    uint16_t n)
+{
+	struct dev_stats *us = dev_stats_here(upper), *ls = dev_stats_here(lower);
+
+	for (uint16_t i = 0; i < n; i++) {
+		us->tx_packets++;
+		us->tx_bytes += pkts[i]->total_len;
+	}
+	ls->fwd_in += n;
+	dev_xmit(lower, pkts, n);
+}
+
+int dev_set_master(struct dev *d, struct dev *master, char *err)
+{
+	struct dev *old = d->master;
+	int rc;
+
+	if (master == old)
+		return 0;
+	if (master && (master == d || !master->ops->add_slave)) {
+		snprintf(err, 256, "%s cannot be a master of %s", master->name,
+			 d->name);
+		return -EINVAL;
+	}
+	if (master && old) {
+		snprintf(err, 256, "%s already has master %s", d->name,
+			 old->name);
+		return -EBUSY;
+	}
+	if (old) {
+		old->ops->del_slave(old, d);
+		d->master = NULL;
+		return 0;
+	}
+	rc = master->ops->add_slave(master, d, err);
+	if (rc == 0)
+		d->master = master;
+	return rc;
 }
 
 bool dev_has_addr(const struct dev *d, int family, const union pkt_addr *a)

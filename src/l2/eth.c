@@ -3,6 +3,7 @@
 #include "l2/eth.h"
 
 #include <string.h>
+#include <urcu-qsbr.h>
 
 #include "core/util.h"
 #include "core/worker.h"
@@ -28,19 +29,82 @@ static bool eth_accept(const struct dev *d, struct pkt *p, const uint8_t *eh)
 	return false;
 }
 
+/* Frames tagged for a VLAN device on d go up to it, tag removed. Returns the
+ * VLAN device, or NULL when the frame stays on d. */
+static struct dev *eth_vlan_demux(struct dev *d, struct pkt *p, uint16_t type)
+{
+	const uint32_t *tbl = type == ETH_P_8021Q ? d->vlan_q : d->vlan_ad;
+	struct dev *up;
+	uint16_t vid;
+
+	if (!tbl || p->len < ETH_HLEN + 4)
+		return NULL;
+	vid = get_be16(p->data + ETH_HLEN) & 0xfff;
+	up = dev_get(__atomic_load_n(&tbl[vid], __ATOMIC_ACQUIRE));
+	if (!up || !__atomic_load_n(&up->oper_up, __ATOMIC_ACQUIRE))
+		return NULL;
+	if (pkt_make_writable(p) < 0)
+		return NULL;
+	memmove(p->data + 4, p->data, 12); /* MAC addresses over the tag */
+	pkt_pull(p, 4);
+	dev_rx_to_upper(d, up, p);
+	return up;
+}
+
+/* Walk the upper devices a frame belongs to: VLAN tags, then the device's
+ * rx_handler (bridge, bond, macvlan). Returns the device that processes the
+ * frame as its own, or NULL when the frame was consumed. */
+static struct dev *eth_uppers(struct worker *w, struct dev *d, struct pkt *p)
+{
+	for (int depth = 0; depth < 8; depth++) {
+		dev_capture_fn cap = rcu_dereference(d->capture);
+		uint16_t type = get_be16(p->data + 12);
+		dev_rx_handler_fn h;
+		struct dev *up;
+
+		if (unlikely(cap))
+			cap(d, p, 0);
+		if ((type == ETH_P_8021Q || type == ETH_P_8021AD) &&
+		    (up = eth_vlan_demux(d, p, type))) {
+			d = up;
+			continue;
+		}
+		h = rcu_dereference(d->rx_handler);
+		if (!h)
+			return d;
+		switch (h(w, d, p)) {
+		case RX_HANDLER_CONSUMED:
+			return NULL;
+		case RX_HANDLER_PASS:
+			return d;
+		case RX_HANDLER_ANOTHER:
+			d = dev_get(p->in_ifindex);
+			if (!d) {
+				pkt_drop_orphan(p, DROP_DEV_DOWN);
+				return NULL;
+			}
+			break;
+		}
+	}
+	dev_rx_drop(d, p, DROP_ETH_UNKNOWN_PROTO); /* stacking loop */
+	return NULL;
+}
+
 /* One frame: validate and hand on. Returns the ethertype of a frame to be
  * batched into an L3 vector, or 0 when the frame was consumed here. */
 static uint16_t eth_input_one(struct worker *w, struct dev *d, struct pkt *p)
 {
-	const uint8_t *eh = p->data;
+	const uint8_t *eh;
 	uint16_t type;
 
 	if (unlikely(p->len < ETH_HLEN)) {
 		dev_rx_drop(d, p, DROP_ETH_TRUNCATED);
 		return 0;
 	}
-	if (d->rx_handler && d->rx_handler(w, d->rx_upper, p))
+	d = eth_uppers(w, d, p);
+	if (!d)
 		return 0;
+	eh = p->data;
 	if (unlikely(eth_is_mcast(eh + 6))) {
 		dev_rx_drop(d, p, DROP_ETH_BAD_SRC);
 		return 0;
