@@ -20,6 +20,7 @@
 #include "ctl/server.h"
 #include "dev/dev.h"
 #include "fib/fib.h"
+#include "fib/fib_exc.h"
 #include "l2/neigh.h"
 
 #define TIMER_MS 100
@@ -117,6 +118,7 @@ static void run_offline(void)
 		worker_poll_once(w);
 		neigh_timer(w, w->now_ms);
 		worker_tx_flush(w);
+		rcu_quiescent_state();
 	}
 	worker_poll_once(w); /* drain what the last burst produced */
 }
@@ -143,7 +145,11 @@ static int run_online(int sfd)
 	}
 	while (!stop) {
 		struct epoll_event ev[8];
-		int n = epoll_wait(ep, ev, 8, -1);
+		int n;
+
+		rcu_thread_offline(); /* blocking: not an RCU reader meanwhile */
+		n = epoll_wait(ep, ev, 8, -1);
+		rcu_thread_online();
 		if (n < 0 && errno == EINTR)
 			continue;
 		for (int i = 0; i < n; i++) {
@@ -154,6 +160,7 @@ static int run_online(int sfd)
 					log_msg(LOG_WARN, "timer: %s", strerror(errno));
 				w->now_ms = time_ms();
 				neigh_timer(w, w->now_ms);
+				fib_exc_expire(w->now_ms);
 			} else if (fd == sfd) {
 				stop = true;
 			} else {
@@ -173,6 +180,7 @@ static void shutdown_all(void)
 	for (struct dev *d = dev_next(NULL); d; d = dev_next(d))
 		worker_detach_dev(d);
 	neigh_fini();
+	fib_exc_fini();
 	fib_fini();
 	dev_destroy_all();
 	worker_ctx_fini(worker_ctl());
@@ -197,7 +205,8 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL); /* workers inherit the mask */
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (sfd < 0 || fib_init() < 0 || neigh_init() < 0) {
+	rcu_register_thread(); /* the control thread reads RCU data too */
+	if (sfd < 0 || fib_init() < 0 || fib_exc_init() < 0 || neigh_init() < 0) {
 		log_msg(LOG_ERR, "initialisation failed");
 		return 1;
 	}
@@ -209,6 +218,7 @@ int main(int argc, char **argv)
 	if (ctl_load_file(o.config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "usnet: %s\n", err);
 		shutdown_all();
+		rcu_unregister_thread();
 		return 1;
 	}
 	if (o.offline) {
@@ -224,5 +234,6 @@ int main(int argc, char **argv)
 	}
 	shutdown_all();
 	close(sfd);
+	rcu_unregister_thread();
 	return rc;
 }

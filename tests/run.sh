@@ -79,7 +79,8 @@ if [ "$only" = all ] || [ "$only" = fuzz ]; then
 		run_one "fuzz build" make -s fuzz
 		for f in build/fuzz/fuzz_*; do
 			[ -x "$f" ] && run_one "fuzz $(basename "$f")" "$f" \
-				-max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=2048 tests/fuzz/corpus
+				-max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=2048 \
+				-artifact_prefix="$LOG_DIR/" "$(mktemp -d)" tests/fuzz/corpus
 		done
 	fi
 fi

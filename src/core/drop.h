@@ -15,6 +15,9 @@
 	X(ETH_BAD_SRC, "eth_bad_src")                                          \
 	X(ETH_UNKNOWN_PROTO, "eth_unknown_proto")                              \
 	X(ETH_VLAN_NO_DEV, "eth_vlan_no_device")                               \
+	X(BOND_INACTIVE_SLAVE, "bond_inactive_slave")                          \
+	X(BOND_NO_SLAVE, "bond_no_active_slave")                               \
+	X(BOND_OWN_SRC, "bond_own_src")                                        \
 	X(FWD_L2_NOT_HOST, "fwd_l2_not_host")                                  \
 	X(IP6_MCAST_NOT_JOINED, "ip6_mcast_not_joined")                        \
 	X(IP6_SCOPE, "ip6_beyond_scope")                                       \

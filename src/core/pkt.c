@@ -332,6 +332,13 @@ int pkt_linearize(struct pkt *p)
 	return pkt_make_writable(p);
 }
 
+bool pkt_may_pull(struct pkt *p, uint32_t n)
+{
+	if (p->len >= n || p->len == p->total_len)
+		return true;
+	return pkt_linearize(p) == 0;
+}
+
 int pkt_append(struct pkt *p, const void *src, uint32_t len)
 {
 	uint8_t *t = pkt_put(p, len);

@@ -145,6 +145,11 @@ int pkt_linearize(struct pkt *p);
  * Returns 0, or -1 when the packet is shorter. */
 int pkt_copy_bits(const struct pkt *p, uint32_t off, void *dst, uint32_t len);
 
+/* Make sure the first n bytes (or the whole packet when shorter) are in the
+ * head segment, as Linux's pskb_may_pull; may move the data (re-read
+ * p->data after). false on no memory. */
+bool pkt_may_pull(struct pkt *p, uint32_t n);
+
 /* Append bytes to the tail of a linear packet; returns 0 or -1 (no room). */
 int pkt_append(struct pkt *p, const void *src, uint32_t len);
 
@@ -233,10 +238,11 @@ static inline uint8_t *pkt_l4(const struct pkt *p)
 	return p->buf->head + p->l4_off;
 }
 
-/* Bytes from ptr to the end of the head segment. */
+/* Bytes from ptr to the end of the head segment (0 when ptr is past it). */
 static inline uint32_t pkt_bytes_from(const struct pkt *p, const uint8_t *ptr)
 {
-	return (uint32_t)(p->data + p->len - ptr);
+	const uint8_t *end = p->data + p->len;
+	return ptr < end ? (uint32_t)(end - ptr) : 0;
 }
 
 /* Mark the L4 checksum as PARTIAL: field at start+offset (start given as a

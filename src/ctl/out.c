@@ -85,6 +85,7 @@ static void out_putc(struct ctl_out *o, char c)
 	out_put(o, &c, 1);
 }
 
+__attribute__((format(printf, 2, 0)))
 static void out_vprintf(struct ctl_out *o, const char *fmt, va_list ap)
 {
 	va_list ap2;

@@ -9,6 +9,11 @@
  * frees the old list (and any route it dropped) after a grace period, so
  * readers never lock and never see a half-made change.
  *
+ * Lookups do not walk the trie: each table and family also has a dataplane
+ * LPM structure (fib_lpm.c over lpm4.c / lpm6.c) that maps a prefix to a
+ * stable id and the id to the prefix's current route list. table_set()
+ * keeps it in step whenever a prefix gains, changes or loses its list.
+ *
  * Tables are created on first use and live until fib_fini(); they hang in a
  * small RCU-published hash (readers) and in an id-sorted list (walks). Table
  * id 0 (FIB_TABLE_UNSPEC) means main for add, del and lookup, as in Linux.
@@ -29,8 +34,11 @@
 #include <urcu-qsbr.h>
 
 #include "core/util.h"
+#include "fib/fib_batch.h"
+#include "fib/fib_lpm.h"
 #include "fib/fib_rules.h"
 #include "fib/fib_trie.h"
+#include "fib/nexthop.h"
 
 #define FIB_ERR_SIZE 256
 #define FIB_WEIGHT_MAX 256u     /* Linux: rtnh_hops + 1 */
@@ -41,13 +49,32 @@
 struct fib_entry {
 	struct fib_route r;
 	uint32_t wsum;              /* sum of nexthop weights */
+	struct fib_nhobj *nho;      /* nexthop object (`nhid`), else NULL */
 };
+
+/* An open route batch (fib_batch_begin): one undo record per change. */
+struct batch_op {
+	struct fib_table *t;
+	unsigned fi;
+	struct fib_route *added;    /* published by the change, or NULL */
+	struct fib_route *removed;  /* taken out by it (kept until the end) */
+	uint32_t pos;               /* where `removed` was, when nothing added */
+};
+
+struct fib_batch {
+	struct fib_gc gc;           /* garbage whatever the outcome */
+	struct batch_op *ops;
+	size_t n, cap;
+};
+
+static struct fib_batch *fib_batch;   /* control thread */
 
 struct fib_table {
 	uint32_t id;
 	struct fib_table *hnext;    /* hash chain, RCU-published */
 	struct fib_table *next;     /* all tables by id; control thread */
 	struct fib_trie trie[2];    /* [0] IPv4, [1] IPv6 */
+	struct fib_lpm *lpm[2];     /* lookup structures, same index */
 };
 
 static struct fib_table *fib_hash[FIB_TABLE_HASH];
@@ -164,8 +191,18 @@ static struct fib_table *table_get_or_create(uint32_t id)
 	if (t)
 		return t;
 	t = calloc(1, sizeof(*t));
-	if (!t)
+	if (t) {
+		t->lpm[0] = fib_lpm_new(AF_INET);
+		t->lpm[1] = fib_lpm_new(AF_INET6);
+	}
+	if (!t || !t->lpm[0] || !t->lpm[1]) {
+		if (t) {
+			fib_lpm_free(t->lpm[0]);
+			fib_lpm_free(t->lpm[1]);
+		}
+		free(t);
 		return NULL;
+	}
 	t->id = id;
 	fib_trie_init(&t->trie[0], AF_INET);
 	fib_trie_init(&t->trie[1], AF_INET6);
@@ -200,15 +237,20 @@ void fib_fini(void)
 {
 	struct fib_table *t, *next;
 
+	if (fib_batch)
+		fib_batch_commit();
 	fib_rules_fini();
 	for (t = fib_tables; t; t = next) {
 		next = t->next;
 		fib_trie_destroy(&t->trie[0], rlist_free_all);
 		fib_trie_destroy(&t->trie[1], rlist_free_all);
+		fib_lpm_free(t->lpm[0]);
+		fib_lpm_free(t->lpm[1]);
 		free(t);
 	}
 	fib_tables = NULL;
 	memset(fib_hash, 0, sizeof(fib_hash));
+	fib_nh_fini();   /* no route refers to an object any more */
 }
 
 /* ---- validation ---- */
@@ -350,6 +392,9 @@ static bool nh_equal(int family, const struct fib_nh *a, const struct fib_nh *b)
  * at the same key is a duplicate. Key fields are compared by the caller. */
 static bool route_same(const struct fib_route *a, const struct fib_route *b)
 {
+	if (((const struct fib_entry *)a)->nho !=
+	    ((const struct fib_entry *)b)->nho)
+		return false;
 	if (a->type != b->type || a->proto != b->proto ||
 	    a->scope != b->scope || a->mtu != b->mtu || a->nnh != b->nnh ||
 	    a->has_prefsrc != b->has_prefsrc)
@@ -403,21 +448,167 @@ static struct fib_rlist *rlist_remove(const struct fib_rlist *old,
 	return rl;
 }
 
-/* Publish rl for the key of `key` in its trie; defer the old list and the
- * routes in `gone`. On failure rl is freed and nothing changes. */
-static int publish(struct fib_trie *trie, const struct fib_route *key,
-		   struct fib_rlist *rl, struct fib_route *gone, char *err)
+/* Make rl (NULL: none) the route list of key's prefix in table t, family
+ * index fi: in the trie and in the lookup structure. 0, or -ENOMEM/-ENOSPC
+ * with nothing changed and rl taken (freed now or after a grace period
+ * through gc). Removing never fails in the trie, adding a new prefix can
+ * fail in both: the order below keeps the two in step either way. */
+static int table_set(struct fib_table *t, unsigned fi,
+		     const struct fib_route *key, struct fib_rlist *rl,
+		     struct fib_gc *gc)
 {
-	struct fib_gc gc = { 0 };
+	struct fib_trie *trie = &t->trie[fi];
+	int rc;
 
-	if (fib_trie_set(trie, &key->prefix, key->plen, rl, &gc) != 0) {
+	if (!rl) {
+		rc = fib_lpm_set(t->lpm[fi], &key->prefix, key->plen, NULL);
+		if (rc == 0)
+			fib_trie_set(trie, &key->prefix, key->plen, NULL, gc);
+		return rc;
+	}
+	if (fib_trie_set(trie, &key->prefix, key->plen, rl, gc) != 0) {
 		free(rl);
-		fib_err(err, "out of memory");
 		return -ENOMEM;
 	}
+	rc = fib_lpm_set(t->lpm[fi], &key->prefix, key->plen, rl);
+	if (rc)   /* only a new prefix fails: take it out again (rl -> gc) */
+		fib_trie_set(trie, &key->prefix, key->plen, NULL, gc);
+	return rc;
+}
+
+/* Publish rl for the key of `key` in table t; defer the old list and the
+ * routes in `gone`. On failure rl is freed and nothing changes. */
+static int publish(struct fib_table *t, unsigned fi,
+		   const struct fib_route *key, struct fib_rlist *rl,
+		   struct fib_route *gone, char *err)
+{
+	struct fib_gc gc = { 0 };
+	int rc = table_set(t, fi, key, rl, fib_batch ? &fib_batch->gc : &gc);
+
+	if (rc) {
+		fib_gc_flush(&gc);
+		fib_err(err, rc == -ENOSPC ? "no room for another prefix in "
+			"table %u" : "out of memory", t->id);
+		return rc;
+	}
+	if (fib_batch)   /* `gone` waits in the undo record */
+		return 0;
 	fib_gc_defer(&gc, gone);
 	fib_gc_flush(&gc);
 	return 0;
+}
+
+/* ---- batches ---- */
+
+/* Room for one more undo record, taken before a change is made. */
+static int batch_reserve(char *err)
+{
+	struct batch_op *ops;
+	size_t cap;
+
+	if (!fib_batch || fib_batch->n < fib_batch->cap)
+		return 0;
+	cap = fib_batch->cap ? fib_batch->cap * 2 : 1024;
+	ops = realloc(fib_batch->ops, cap * sizeof(*ops));
+	if (!ops) {
+		fib_err(err, "out of memory");
+		return -ENOMEM;
+	}
+	fib_batch->ops = ops;
+	fib_batch->cap = cap;
+	return 0;
+}
+
+static void batch_log(struct fib_table *t, unsigned fi,
+		      struct fib_route *added, struct fib_route *removed,
+		      uint32_t pos)
+{
+	if (fib_batch)
+		fib_batch->ops[fib_batch->n++] =
+			(struct batch_op){ t, fi, added, removed, pos };
+}
+
+int fib_batch_begin(char *err)
+{
+	if (fib_batch) {
+		fib_err(err, "a route batch is already open");
+		return -EBUSY;
+	}
+	fib_batch = calloc(1, sizeof(*fib_batch));
+	if (!fib_batch) {
+		fib_err(err, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void batch_end(void)
+{
+	fib_gc_flush(&fib_batch->gc);
+	free(fib_batch->ops);
+	free(fib_batch);
+	fib_batch = NULL;
+}
+
+void fib_batch_commit(void)
+{
+	if (!fib_batch)
+		return;
+	for (size_t i = 0; i < fib_batch->n; i++)
+		fib_gc_defer(&fib_batch->gc, fib_batch->ops[i].removed);
+	batch_end();
+}
+
+static uint32_t rlist_find(const struct fib_rlist *rl,
+			   const struct fib_route *r)
+{
+	uint32_t i = 0;
+
+	while (i < rl->n && rl->r[i] != r)
+		i++;
+	return i;
+}
+
+/* Undo one change; the table is as the change left it. */
+static void batch_undo(const struct batch_op *op, struct fib_gc *gc)
+{
+	const struct fib_route *key = op->added ? op->added : op->removed;
+	struct fib_rlist *cur = fib_trie_get(&op->t->trie[op->fi],
+					     &key->prefix, key->plen);
+	struct fib_rlist *rl = NULL;
+	uint32_t i = op->added && cur ? rlist_find(cur, op->added) : 0;
+	bool empty = false;
+
+	if (op->added && (!cur || i == cur->n)) {
+		log_msg(LOG_ERR, "fib: batch undo lost track of a route");
+		return;
+	}
+	if (op->added && op->removed) {
+		rl = rlist_alloc(cur->n);
+		if (rl) {
+			memcpy(rl->r, cur->r, cur->n * sizeof(cur->r[0]));
+			rl->r[i] = op->removed;
+		}
+	} else if (op->added) {
+		rl = rlist_remove(cur, i, &empty);
+	} else {
+		rl = rlist_insert(cur, op->pos, op->removed);
+	}
+	if ((!rl && !empty) || table_set(op->t, op->fi, key, rl, gc) != 0) {
+		log_msg(LOG_ERR, "fib: out of memory undoing a route batch; "
+			"a route stays changed");
+		return;
+	}
+	fib_gc_defer(gc, op->added);
+}
+
+void fib_batch_abort(void)
+{
+	if (!fib_batch)
+		return;
+	for (size_t i = fib_batch->n; i-- > 0;)
+		batch_undo(&fib_batch->ops[i], &fib_batch->gc);
+	batch_end();
 }
 
 /* ---- add / del ---- */
@@ -466,10 +657,52 @@ static int place_route(const struct fib_rlist *old, const struct fib_route *e,
 	return 0;
 }
 
+/* A route using nexthop object nhid: found, and fit for r. */
+static int check_nhobj(const struct fib_route *r, uint32_t nhid,
+		       struct fib_nhobj **o, char *err)
+{
+	int rc = check_prefix(r->family, &r->prefix, r->plen, err);
+	int f;
+
+	if (rc)
+		return rc;
+	if (r->type != FIB_UNICAST) {
+		fib_err(err, "a %s route cannot use a nexthop object (nhid %u)",
+			fib_type_name(r->type), nhid);
+		return -EINVAL;
+	}
+	if (r->nnh) {
+		fib_err(err, "a route with nhid %u takes no other nexthops",
+			nhid);
+		return -EINVAL;
+	}
+	*o = fib_nhobj_find(nhid);
+	if (!*o) {
+		fib_err(err, "no nexthop with id %u", nhid);
+		return -EINVAL;
+	}
+	f = fib_nhobj_family(*o);
+	if (f && f != r->family) {
+		fib_err(err, "nexthop %u has an %s gateway: it cannot serve "
+			"an %s route", nhid, f == AF_INET ? "IPv4" : "IPv6",
+			r->family == AF_INET ? "IPv4" : "IPv6");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int fib_route_add(const struct fib_route *r, unsigned flags, char *err)
+{
+	return fib_route_add_nh(r, 0, flags, err);
+}
+
+int fib_route_add_nh(const struct fib_route *r, uint32_t nhid, unsigned flags,
+		     char *err)
 {
 	uint32_t table = table_norm(r->table), pos;
 	const unsigned known = FIB_F_EXCL | FIB_F_REPLACE | FIB_F_APPEND;
+	struct fib_nhobj *nho = NULL;
+	struct fib_route *gone;
 	struct fib_entry *e;
 	struct fib_table *t;
 	struct fib_trie *trie;
@@ -481,10 +714,14 @@ int fib_route_add(const struct fib_route *r, unsigned flags, char *err)
 		fib_err(err, "unknown route flags 0x%x", flags & ~known);
 		return -EINVAL;
 	}
-	rc = check_route(r, err);
+	rc = nhid ? check_nhobj(r, nhid, &nho, err) : check_route(r, err);
+	if (!rc)
+		rc = batch_reserve(err);
 	if (rc)
 		return rc;
 	e = entry_new(r, table);
+	if (e)
+		e->nho = nho;
 	t = e ? table_get_or_create(table) : NULL;
 	if (!t) {
 		free(e);
@@ -512,9 +749,12 @@ int fib_route_add(const struct fib_route *r, unsigned flags, char *err)
 		fib_err(err, "out of memory");
 		return -ENOMEM;
 	}
-	rc = publish(trie, &e->r, rl, replace ? old->r[pos] : NULL, err);
+	gone = replace ? old->r[pos] : NULL;
+	rc = publish(t, family_idx(r->family), &e->r, rl, gone, err);
 	if (rc)
 		free(e);
+	else
+		batch_log(t, family_idx(r->family), &e->r, gone, pos);
 	return rc;
 }
 
@@ -536,8 +776,11 @@ static bool nh_unset(const struct fib_nh *nh)
 }
 
 static bool del_matches(const struct fib_route *want,
+			const struct fib_nhobj *want_nho,
 			const struct fib_route *have)
 {
+	if (want_nho && want_nho != ((const struct fib_entry *)have)->nho)
+		return false;
 	if (want->type && want->type != have->type)
 		return false;
 	if (want->metric && want->metric != have->metric)
@@ -557,7 +800,13 @@ static bool del_matches(const struct fib_route *want,
 
 int fib_route_del(const struct fib_route *r, char *err)
 {
+	return fib_route_del_nh(r, 0, err);
+}
+
+int fib_route_del_nh(const struct fib_route *r, uint32_t nhid, char *err)
+{
 	uint32_t table = table_norm(r->table);
+	struct fib_nhobj *nho = NULL;
 	struct fib_table *t;
 	struct fib_trie *trie;
 	struct fib_rlist *old, *rl;
@@ -574,11 +823,18 @@ int fib_route_del(const struct fib_route *r, char *err)
 			FIB_NH_MAX);
 		return -EINVAL;
 	}
+	if (nhid && !(nho = fib_nhobj_find(nhid))) {
+		fib_err(err, "no nexthop with id %u", nhid);
+		return -ENOENT;
+	}
+	rc = batch_reserve(err);
+	if (rc)
+		return rc;
 	t = table_find(table);
 	trie = t ? &t->trie[family_idx(r->family)] : NULL;
 	old = trie ? fib_trie_get(trie, &r->prefix, r->plen) : NULL;
 	for (uint32_t i = 0; old && i < old->n; i++) {
-		if (!del_matches(r, old->r[i]))
+		if (!del_matches(r, nho, old->r[i]))
 			continue;
 		gone = old->r[i];
 		rl = rlist_remove(old, i, &empty);
@@ -586,7 +842,10 @@ int fib_route_del(const struct fib_route *r, char *err)
 			fib_err(err, "out of memory");
 			return -ENOMEM;
 		}
-		return publish(trie, gone, rl, gone, err);
+		rc = publish(t, family_idx(r->family), gone, rl, gone, err);
+		if (!rc)
+			batch_log(t, family_idx(r->family), NULL, gone, i);
+		return rc;
 	}
 	fib_err(err, "no such route %s/%u in table %u",
 		addr_str(r->family, &r->prefix, buf), r->plen, table);
@@ -595,8 +854,10 @@ int fib_route_del(const struct fib_route *r, char *err)
 
 /* ---- device flush ---- */
 
-static bool route_uses_dev(const struct fib_route *r, uint32_t ifindex)
+static bool route_uses_dev(const struct fib_route *r, void *arg)
 {
+	uint32_t ifindex = *(const uint32_t *)arg;
+
 	for (unsigned i = 0; i < r->nnh; i++)
 		if (r->nh[i].ifindex == ifindex)
 			return true;
@@ -604,7 +865,8 @@ static bool route_uses_dev(const struct fib_route *r, uint32_t ifindex)
 }
 
 struct flush_ctx {
-	uint32_t ifindex;
+	bool (*pred)(const struct fib_route *r, void *arg);  /* route goes */
+	void *arg;
 	struct fib_route **keys;    /* one route per prefix to change */
 	size_t n, cap;
 	bool oom;
@@ -618,7 +880,7 @@ static void flush_collect(struct fib_rlist *rl, void *arg)
 	bool hit = false;
 
 	for (uint32_t i = 0; i < rl->n && !hit; i++)
-		hit = route_uses_dev(rl->r[i], c->ifindex);
+		hit = c->pred(rl->r[i], c->arg);
 	if (!hit || c->oom)
 		return;
 	if (c->n == c->cap) {
@@ -634,75 +896,93 @@ static void flush_collect(struct fib_rlist *rl, void *arg)
 	c->keys[c->n++] = rl->r[0];
 }
 
-/* Drop the routes of one prefix that use the device; returns false on OOM. */
-static bool flush_prefix(struct fib_trie *trie, const struct fib_route *key,
-			 uint32_t ifindex, struct fib_gc *gc)
+/* Drop the routes of one prefix that c->pred picks; false on OOM. */
+static bool flush_prefix(struct fib_table *t, unsigned fi,
+			 const struct fib_route *key,
+			 const struct flush_ctx *c, struct fib_gc *gc)
 {
-	struct fib_rlist *old = fib_trie_get(trie, &key->prefix, key->plen);
+	struct fib_rlist *old = fib_trie_get(&t->trie[fi], &key->prefix,
+					     key->plen);
 	struct fib_rlist *rl;
 	uint32_t keep = 0;
 
 	for (uint32_t i = 0; i < old->n; i++)
-		keep += !route_uses_dev(old->r[i], ifindex);
+		keep += !c->pred(old->r[i], c->arg);
 	rl = keep ? rlist_alloc(keep) : NULL;
 	if (keep && !rl)
 		return false;
-	for (uint32_t i = 0, j = 0; i < old->n; i++) {
-		if (route_uses_dev(old->r[i], ifindex))
-			fib_gc_defer(gc, old->r[i]);
-		else
+	for (uint32_t i = 0, j = 0; i < old->n; i++)
+		if (!c->pred(old->r[i], c->arg))
 			rl->r[j++] = old->r[i];
-	}
-	/* Cannot fail: the prefix exists, so no node is allocated. */
-	fib_trie_set(trie, &key->prefix, key->plen, rl, gc);
+	if (table_set(t, fi, key, rl, gc) != 0)
+		return false;
+	for (uint32_t i = 0; i < old->n; i++)
+		if (c->pred(old->r[i], c->arg))
+			fib_gc_defer(gc, old->r[i]);
 	return true;
 }
 
-static void flush_trie(struct fib_trie *trie, uint32_t ifindex)
+static void flush_trie(struct fib_table *t, unsigned fi,
+		       bool (*pred)(const struct fib_route *r, void *arg),
+		       void *arg, struct fib_gc *gc)
 {
-	struct flush_ctx c = { .ifindex = ifindex };
-	struct fib_gc gc = { 0 };
+	struct flush_ctx c = { .pred = pred, .arg = arg };
 	size_t done = 0;
 
-	fib_trie_walk(trie, flush_collect, &c);
+	fib_trie_walk(&t->trie[fi], flush_collect, &c);
 	for (; done < c.n; done++)
-		if (!flush_prefix(trie, c.keys[done], ifindex, &gc))
+		if (!flush_prefix(t, fi, c.keys[done], &c, gc))
 			break;
 	if (c.oom || done < c.n)
-		log_msg(LOG_ERR, "fib: out of memory flushing routes of "
-			"ifindex %u; some remain", ifindex);
+		log_msg(LOG_ERR, "fib: out of memory flushing routes of table "
+			"%u; some remain", t->id);
 	free(c.keys);
+}
+
+void fib_route_flush_if(bool (*pred)(const struct fib_route *r, void *arg),
+			void *arg)
+{
+	struct fib_gc gc = { 0 };
+
+	for (struct fib_table *t = fib_tables; t; t = t->next) {
+		flush_trie(t, 0, pred, arg, &gc);
+		flush_trie(t, 1, pred, arg, &gc);
+	}
 	fib_gc_flush(&gc);
 }
 
 void fib_flush_dev(uint32_t ifindex)
 {
-	if (!ifindex)
-		return;
-	for (struct fib_table *t = fib_tables; t; t = t->next) {
-		flush_trie(&t->trie[0], ifindex);
-		flush_trie(&t->trie[1], ifindex);
-	}
+	if (ifindex)
+		fib_route_flush_if(route_uses_dev, &ifindex);
+}
+
+const struct fib_nhobj *fib_route_nhobj(const struct fib_route *r)
+{
+	if (r->table == FIB_TABLE_UNSPEC)   /* a static result, not stored */
+		return NULL;
+	return ((const struct fib_entry *)r)->nho;
 }
 
 /* ---- lookup ---- */
 
-/* Hash-threshold: nexthop i owns a slice of [0, 2^32) sized by weight. */
-static const struct fib_nh *nh_select(const struct fib_entry *e,
-				      uint32_t hash)
+/* The result of route entry e found in table for a flow hash: its own
+ * nexthops or its object's (fib_nh_select, hash-threshold); an object that
+ * is a blackhole turns the result into a blackhole route. */
+static void entry_result(const struct fib_entry *e, uint32_t hash,
+			 uint32_t table, struct fib_result *res)
 {
-	const struct fib_route *r = &e->r;
-	uint64_t point;
+	bool blackhole = false;
 
-	if (r->nnh <= 1)
-		return r->nnh ? &r->nh[0] : NULL;
-	point = ((uint64_t)hash * e->wsum) >> 32;
-	for (unsigned i = 0; i < r->nnh; i++) {
-		if (point < r->nh[i].weight)
-			return &r->nh[i];
-		point -= r->nh[i].weight;
+	res->route = &e->r;
+	res->table = table;
+	if (!e->nho) {
+		res->nh = fib_nh_select(e->r.nh, e->r.nnh, e->wsum, hash);
+		return;
 	}
-	return &r->nh[r->nnh - 1];
+	res->nh = fib_nhobj_select(e->nho, hash, &blackhole);
+	if (blackhole)
+		res->route = fib_blackhole_route(e->r.family);
 }
 
 bool fib_table_lookup(uint32_t table, int family, const union pkt_addr *dst,
@@ -718,14 +998,47 @@ bool fib_table_lookup(uint32_t table, int family, const union pkt_addr *dst,
 	t = table_find(table);
 	if (!t)
 		return false;
-	rl = fib_trie_lookup(&t->trie[family_idx(family)], dst);
+	rl = fib_lpm_lookup(t->lpm[family_idx(family)], dst);
 	if (!rl)
 		return false;
 	e = (const struct fib_entry *)rl->r[0];
-	res->route = &e->r;
-	res->nh = nh_select(e, hash);
-	res->table = table;
+	entry_result(e, hash, table, res);
 	return true;
+}
+
+#define FIB_BATCH 64u
+
+void fib_table_lookup_batch(uint32_t table, int family,
+			    const union pkt_addr *dst, const uint32_t *hash,
+			    unsigned n, struct fib_result *res, bool *found)
+{
+	const struct fib_rlist *rl[FIB_BATCH];
+	const struct fib_entry *e;
+	const struct fib_table *t = NULL;
+
+	table = table_norm(table);
+	if (family_ok(family))
+		t = table_find(table);
+	for (unsigned i = 0; i < n; i += FIB_BATCH) {
+		unsigned m = n - i < FIB_BATCH ? n - i : FIB_BATCH;
+
+		if (!t) {
+			memset(&found[i], 0, m * sizeof(*found));
+			continue;
+		}
+		fib_lpm_lookup_batch(t->lpm[family_idx(family)], &dst[i], m, rl);
+		for (unsigned j = 0; j < m; j++)
+			if (rl[j])
+				__builtin_prefetch(rl[j]->r[0]);
+		for (unsigned j = 0; j < m; j++) {
+			found[i + j] = rl[j] != NULL;
+			if (!rl[j])
+				continue;
+			e = (const struct fib_entry *)rl[j]->r[0];
+			entry_result(e, hash ? hash[i + j] : 0, table,
+				     &res[i + j]);
+		}
+	}
 }
 
 bool fib_lookup(const struct fib_flow *fl, struct fib_result *res)

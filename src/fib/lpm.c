@@ -4,15 +4,15 @@
  * Design note.
  *
  * Layout. The first two key bytes index a direct array of 2^16 leaves
- * (256 KiB, stays in L2). A leaf with LPM_EXT points to a node for the next
- * key byte. A node stands for 256 entries but stores one leaf per run of
- * equal entries: 32 bytes of bit vector (bit i set = entry i starts a run),
- * 4 bytes of run counts before each 64-bit vector word, then the run
- * leaves. A lookup step is two loads in the node (vector word, then leaf),
- * usually in the same 64-byte line: nodes start on a line and the first
- * seven leaves share it. IPv4 reaches any /32 in at most two nodes, IPv6 a
- * /48 in four. Leaf compression keeps the whole Internet table in a few
- * MiB (cache-resident), where DIR-24-8 needs 64 MiB for its first level.
+ * (256 KiB). A leaf with LPM_EXT names a node for the next key byte. A node
+ * stands for 256 entries but stores one leaf per run of equal entries: its
+ * 40-byte header (256-bit run-start vector, run counts per 64-bit word,
+ * index of its first leaf) sits in a header array, its leaves contiguous
+ * in a leaf array. A lookup step reads a header word and then one leaf.
+ * Headers of the whole Internet table take about 1 MiB and stay cached;
+ * leaves (4 bytes per run, a few MiB) are the one far access of a lookup,
+ * where DIR-24-8 reads a 64 MiB first level. IPv4 reaches any /32 in at
+ * most two nodes, IPv6 a /48 in four.
  *
  * Leaves carry the depth (prefix length) that set them, so an update needs
  * no other structure than the exact-prefix hash ("rules", for values and
@@ -32,10 +32,10 @@
  * new in one store. Retired nodes wait in limbo for a grace period
  * (synchronize_rcu, batched) before their lines are reused.
  *
- * Memory. Nodes live in one pool reserved as address space at creation
- * (never moves, so readers need no pool pointer reload) and committed 2 MiB
- * at a time with transparent huge pages. A node takes 1..17 lines; free
- * lines are kept in one intrusive list per size. */
+ * Memory. Headers and leaves live in two pools reserved as address space
+ * at creation (they never move, so readers need no reload) and committed
+ * 2 MiB at a time with transparent huge pages. Free headers and free leaf
+ * blocks (by length, 1..256) sit in intrusive lists. */
 #include "fib/lpm.h"
 
 #include <endian.h>
@@ -47,11 +47,10 @@
 #include <urcu-qsbr.h>
 
 #define LPM_DIR_SIZE (1u << LPM_DIR_BITS)
-#define LPM_CLASSES 17u                  /* a node takes 1..17 lines */
-#define LPM_POOL_LINES (1u << 25)        /* 2 GiB of address space */
-#define LPM_COMMIT_LINES (1u << 15)      /* commit 2 MiB at a time */
-#define LPM_HUGE (2u << 20)
-#define LPM_LIMBO_MIN_LINES (1u << 14)   /* 1 MiB retired before a sync */
+#define LPM_HDR_MAX (1u << 24)           /* 640 MiB of address space */
+#define LPM_LEAF_MAX (1u << 28)          /* 1 GiB of address space */
+#define LPM_HUGE (2u << 20)              /* commit unit, THP size */
+#define LPM_LIMBO_MIN (1u << 12)         /* retired nodes before a sync */
 #define LPM_DEPTH_SHIFT 23
 #define LPM_NONE UINT32_MAX
 #define LPM_MAX_BITS 128u
@@ -66,6 +65,16 @@ struct lpm_act {
 	uint32_t word;
 };
 
+/* A region of fixed-size units: address space reserved up front, made
+ * usable 2 MiB at a time, handed out by a bump pointer. */
+struct lpm_pool {
+	uint8_t *map;
+	size_t map_len;
+	uint8_t *base;
+	size_t unit;
+	size_t reserved, committed, used;   /* units */
+};
+
 /* Exact prefixes: open addressing, linear probing, backward-shift delete.
  * Key words (1 for IPv4, 2 for IPv6) at key[i * nkw]; meta[i] = used bit
  * 31, prefix length in bits 23..30, value in bits 0..22. */
@@ -78,13 +87,11 @@ struct lpm_rules {
 };
 
 struct lpm_ctl {
-	uint8_t *map;                    /* the reserved mapping */
-	size_t map_len;
-	size_t reserved, committed, used;   /* pool lines */
-	size_t live_lines, nodes;
-	uint32_t free_head[LPM_CLASSES + 1]; /* intrusive, by lines */
-	struct lpm_u32v limbo;           /* retired, before a grace period */
-	size_t limbo_lines;
+	struct lpm_pool hpool, lpool;
+	size_t nodes, leaves;            /* live */
+	uint32_t free_hdr;               /* intrusive list of headers */
+	uint32_t free_leaf[257];         /* intrusive, by block length */
+	struct lpm_u32v limbo;           /* retired nodes, before a grace period */
 	struct lpm_rules rules;
 	/* The update in progress (phase 1 output). */
 	struct lpm_act *act;
@@ -117,29 +124,17 @@ static bool leaf_hit(const struct lpm_op *op, uint32_t e)
 	return op->del ? leaf_depth(e) == op->len : leaf_depth(e) <= op->len;
 }
 
-static unsigned node_lines(unsigned nruns)
+static struct lpm_hdr *hdr_at(const struct lpm *t, uint32_t ext)
 {
-	return (LPM_NODE_LEAVES + 4 * nruns + LPM_LINE - 1) / LPM_LINE;
+	return &t->hdr[ext & ~LPM_EXT];
 }
 
-static uint8_t *node_at(const struct lpm *t, uint32_t line)
+static unsigned hdr_runs(const struct lpm_hdr *h)
 {
-	return t->pool + (size_t)line * LPM_LINE;
-}
-
-static unsigned node_runs(const uint8_t *node)
-{
-	const uint64_t *vec = (const uint64_t *)(const void *)node;
-
-	return (unsigned)(__builtin_popcountll(vec[0]) +
-			  __builtin_popcountll(vec[1]) +
-			  __builtin_popcountll(vec[2]) +
-			  __builtin_popcountll(vec[3]));
-}
-
-static uint32_t *node_leaves(uint8_t *node)
-{
-	return (uint32_t *)(void *)(node + LPM_NODE_LEAVES);
+	return (unsigned)(__builtin_popcountll(h->vec[0]) +
+			  __builtin_popcountll(h->vec[1]) +
+			  __builtin_popcountll(h->vec[2]) +
+			  __builtin_popcountll(h->vec[3]));
 }
 
 static int u32v_push(struct lpm_u32v *a, uint32_t x)
@@ -201,56 +196,113 @@ static void key_mask(const uint8_t *k, unsigned nbytes, unsigned len,
 	}
 }
 
-/* ---- node pool ---- */
+/* ---- pools ---- */
 
-static int pool_commit(struct lpm *t, size_t lines)
+static int pool_init(struct lpm_pool *p, size_t unit, size_t units)
 {
-	struct lpm_ctl *c = t->ctl;
-	uint8_t *p;
+	uintptr_t a;
 
-	while (c->used + lines > c->committed) {
-		if (c->committed + LPM_COMMIT_LINES > c->reserved)
-			return -ENOMEM;
-		p = t->pool + c->committed * LPM_LINE;
-		if (mprotect(p, (size_t)LPM_COMMIT_LINES * LPM_LINE,
-			     PROT_READ | PROT_WRITE) != 0)
-			return -ENOMEM;
-		madvise(p, (size_t)LPM_COMMIT_LINES * LPM_LINE, MADV_HUGEPAGE);
-		c->committed += LPM_COMMIT_LINES;
+	p->unit = unit;
+	p->reserved = units;
+	p->map_len = units * unit + LPM_HUGE;
+	p->map = mmap(NULL, p->map_len, PROT_NONE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p->map == MAP_FAILED) {
+		p->map = NULL;
+		return -ENOMEM;
 	}
+	a = ((uintptr_t)p->map + LPM_HUGE - 1) & ~(uintptr_t)(LPM_HUGE - 1);
+	p->base = (uint8_t *)a;
 	return 0;
 }
 
-/* A node of cls lines, or LPM_NONE. */
-static uint32_t pool_alloc(struct lpm *t, unsigned cls)
+static void pool_fini(struct lpm_pool *p)
 {
-	struct lpm_ctl *c = t->ctl;
-	uint32_t line = c->free_head[cls];
-
-	if (line != LPM_NONE) {
-		memcpy(&c->free_head[cls], node_at(t, line), sizeof(line));
-	} else {
-		if (pool_commit(t, cls) != 0)
-			return LPM_NONE;
-		line = (uint32_t)c->used;
-		c->used += cls;
-	}
-	c->nodes++;
-	c->live_lines += cls;
-	return line;
+	if (p->map)
+		munmap(p->map, p->map_len);
+	p->map = NULL;
 }
 
-/* Put a node no reader can reach on its free list. */
-static void pool_free(struct lpm *t, uint32_t line)
+/* Index of n fresh units from the bump pointer, or LPM_NONE. */
+static uint32_t pool_take(struct lpm_pool *p, size_t n)
+{
+	size_t bytes;
+	uint8_t *at;
+	uint32_t idx;
+
+	while (p->used + n > p->committed) {
+		bytes = p->committed * p->unit;
+		at = p->base + bytes;
+		if ((p->committed + LPM_HUGE / p->unit) > p->reserved ||
+		    mprotect(at, LPM_HUGE, PROT_READ | PROT_WRITE) != 0)
+			return LPM_NONE;
+		madvise(at, LPM_HUGE, MADV_HUGEPAGE);
+		p->committed = (bytes + LPM_HUGE) / p->unit;
+	}
+	idx = (uint32_t)p->used;
+	p->used += n;
+	return idx;
+}
+
+static uint32_t list_pop(uint32_t *head, const void *at_head)
+{
+	uint32_t i = *head;
+
+	memcpy(head, at_head, sizeof(*head));
+	return i;
+}
+
+static void leaf_free(struct lpm *t, uint32_t first, unsigned n)
 {
 	struct lpm_ctl *c = t->ctl;
-	uint8_t *node = node_at(t, line);
-	unsigned cls = node_lines(node_runs(node));
 
-	memcpy(node, &c->free_head[cls], sizeof(line));
-	c->free_head[cls] = line;
-	c->nodes--;
-	c->live_lines -= cls;
+	memcpy(&t->leaf[first], &c->free_leaf[n], sizeof(uint32_t));
+	c->free_leaf[n] = first;
+}
+
+static void hdr_free(struct lpm *t, uint32_t hi)
+{
+	struct lpm_ctl *c = t->ctl;
+
+	memcpy(&t->hdr[hi], &c->free_hdr, sizeof(uint32_t));
+	c->free_hdr = hi;
+}
+
+/* A node of n runs: header index, with h->base set; LPM_NONE when out of
+ * memory. */
+static uint32_t node_alloc(struct lpm *t, unsigned n)
+{
+	struct lpm_ctl *c = t->ctl;
+	uint32_t hi, first;
+
+	if (c->free_hdr != LPM_NONE)
+		hi = list_pop(&c->free_hdr, &t->hdr[c->free_hdr]);
+	else if ((hi = pool_take(&c->hpool, 1)) == LPM_NONE)
+		return LPM_NONE;
+	if (c->free_leaf[n] != LPM_NONE)
+		first = list_pop(&c->free_leaf[n], &t->leaf[c->free_leaf[n]]);
+	else if ((first = pool_take(&c->lpool, n)) == LPM_NONE) {
+		hdr_free(t, hi);
+		return LPM_NONE;
+	}
+	t->hdr[hi].base = first - 1;
+	c->nodes++;
+	c->leaves += n;
+	return hi;
+}
+
+/* Free a node no reader can reach any more (no longer counted live). */
+static void node_free(struct lpm *t, uint32_t hi)
+{
+	leaf_free(t, t->hdr[hi].base + 1, hdr_runs(&t->hdr[hi]));
+	hdr_free(t, hi);
+}
+
+/* A live node leaves the count (retired or rolled back). */
+static void node_uncount(struct lpm *t, uint32_t hi)
+{
+	t->ctl->nodes--;
+	t->ctl->leaves -= hdr_runs(&t->hdr[hi]);
 }
 
 void lpm_reclaim(struct lpm *t)
@@ -260,15 +312,9 @@ void lpm_reclaim(struct lpm *t)
 	if (!c->limbo.n)
 		return;
 	synchronize_rcu();
-	for (size_t i = 0; i < c->limbo.n; i++) {
-		uint8_t *node = node_at(t, c->limbo.v[i]);
-		unsigned cls = node_lines(node_runs(node));
-
-		memcpy(node, &c->free_head[cls], sizeof(uint32_t));
-		c->free_head[cls] = c->limbo.v[i];
-	}
+	for (size_t i = 0; i < c->limbo.n; i++)
+		node_free(t, c->limbo.v[i]);
 	c->limbo.n = 0;
-	c->limbo_lines = 0;
 }
 
 /* ---- exact-prefix rules ---- */
@@ -414,16 +460,14 @@ static int act_push(struct lpm_ctl *c, uint32_t *slot, uint32_t word)
 	return 0;
 }
 
-static void node_expand(const uint8_t *node, uint32_t *arr)
+static void node_expand(const struct lpm *t, const struct lpm_hdr *h,
+			uint32_t *arr)
 {
-	const uint64_t *vec = (const uint64_t *)(const void *)node;
-	const uint32_t *leaf = (const uint32_t *)(const void *)(node +
-								LPM_NODE_LEAVES);
-	int r = -1;
+	uint32_t r = h->base;
 
 	for (unsigned i = 0; i < 256; i++) {
-		r += (int)(vec[i >> 6] >> (i & 63) & 1);
-		arr[i] = leaf[r];
+		r += (uint32_t)(h->vec[i >> 6] >> (i & 63) & 1);
+		arr[i] = t->leaf[r];
 	}
 }
 
@@ -442,24 +486,24 @@ static unsigned arr_runs(const uint32_t *arr, uint64_t *vec, uint32_t *runs)
 	return n;
 }
 
-/* Phase-1 result for a node (old: its leaf word and block, or a plain leaf
- * and NULL) whose entries are now arr: a collapsed leaf, the same word
- * with in-place stores queued, or a fresh node. */
-static int node_store(struct lpm *t, uint32_t old, uint8_t *node,
+/* Phase-1 result for a node (old: its EXT word and header h, or a plain
+ * leaf and NULL) whose entries are now arr: a collapsed leaf, the same
+ * word with in-place leaf stores queued, or a fresh node. */
+static int node_store(struct lpm *t, uint32_t old, const struct lpm_hdr *h,
 		      const uint32_t *arr, uint32_t *out)
 {
 	struct lpm_ctl *c = t->ctl;
+	struct lpm_hdr *nh;
 	uint64_t vec[4];
-	uint32_t runs[256], line, *leaf;
+	uint32_t runs[256], hi, *leaf;
 	unsigned n = arr_runs(arr, vec, runs), cum = 0;
-	uint8_t *fresh;
 
 	if (n == 1 && !(arr[0] & LPM_EXT)) {
 		*out = arr[0];
-		return node ? u32v_push(&c->retire, old & ~LPM_EXT) : 0;
+		return h ? u32v_push(&c->retire, old & ~LPM_EXT) : 0;
 	}
-	if (node && memcmp(node, vec, sizeof(vec)) == 0) {
-		leaf = node_leaves(node);
+	if (h && memcmp(h->vec, vec, sizeof(vec)) == 0) {
+		leaf = &t->leaf[h->base + 1];
 		for (unsigned j = 0; j < n; j++)
 			if (leaf[j] != runs[j] &&
 			    act_push(c, &leaf[j], runs[j]) != 0)
@@ -468,22 +512,22 @@ static int node_store(struct lpm *t, uint32_t old, uint8_t *node,
 		return 0;
 	}
 	if (u32v_reserve(&c->fresh, 1) != 0 ||
-	    (node && u32v_reserve(&c->retire, 1) != 0))
+	    (h && u32v_reserve(&c->retire, 1) != 0))
 		return -ENOMEM;
-	line = pool_alloc(t, node_lines(n));
-	if (line == LPM_NONE)
+	hi = node_alloc(t, n);
+	if (hi == LPM_NONE)
 		return -ENOMEM;
-	fresh = node_at(t, line);
-	memcpy(fresh, vec, sizeof(vec));
+	nh = &t->hdr[hi];
+	memcpy(nh->vec, vec, sizeof(vec));
 	for (unsigned w = 0; w < 4; w++) {
-		fresh[32 + w] = (uint8_t)cum;
+		nh->cum[w] = (uint8_t)cum;
 		cum += (unsigned)__builtin_popcountll(vec[w]);
 	}
-	memcpy(node_leaves(fresh), runs, n * sizeof(runs[0]));
-	u32v_push(&c->fresh, line);
-	if (node)
+	memcpy(&t->leaf[nh->base + 1], runs, n * sizeof(runs[0]));
+	u32v_push(&c->fresh, hi);
+	if (h)
 		u32v_push(&c->retire, old & ~LPM_EXT);
-	*out = LPM_EXT | line;
+	*out = LPM_EXT | hi;
 	return 0;
 }
 
@@ -492,36 +536,36 @@ static int apply_word(struct lpm *t, uint32_t e, unsigned b, bool whole,
 
 /* Descend into one entry of a node (or of a plain leaf to be split) for a
  * prefix longer than this node's byte. */
-static int node_descend(struct lpm *t, uint32_t e, uint8_t *node, unsigned b,
-			const struct lpm_op *op, uint32_t *out)
+static int node_descend(struct lpm *t, uint32_t e, const struct lpm_hdr *h,
+			unsigned b, const struct lpm_op *op, uint32_t *out)
 {
 	uint32_t arr[256], *slot = NULL, old = e, nw;
 	unsigned idx = op->key[b];
 	int rc;
 
-	if (node) {
-		slot = (uint32_t *)(uintptr_t)lpm_node_slot(node, idx);
+	if (h) {
+		slot = (uint32_t *)(uintptr_t)lpm_node_slot(t, h, idx);
 		old = *slot;
 	}
 	rc = apply_word(t, old, b + 1, false, op, &nw);
 	if (rc)
 		return rc;
-	if (node && nw == old) {
+	if (h && nw == old) {
 		*out = e;
 		return 0;
 	}
-	if (node && (old & LPM_EXT) && (nw & LPM_EXT)) {
+	if (h && (old & LPM_EXT) && (nw & LPM_EXT)) {
 		/* A child replaced: its run is its own, store in place. */
 		*out = e;
 		return act_push(t->ctl, slot, nw);
 	}
-	if (node)
-		node_expand(node, arr);
+	if (h)
+		node_expand(t, h, arr);
 	else
 		for (unsigned i = 0; i < 256; i++)
 			arr[i] = e;
 	arr[idx] = nw;
-	return node_store(t, e, node, arr, out);
+	return node_store(t, e, h, arr, out);
 }
 
 /* Apply op to the node behind e (or a plain leaf e seen as a node full of
@@ -529,7 +573,7 @@ static int node_descend(struct lpm *t, uint32_t e, uint8_t *node, unsigned b,
 static int node_apply(struct lpm *t, uint32_t e, unsigned b, bool whole,
 		      const struct lpm_op *op, uint32_t *out)
 {
-	uint8_t *node = e & LPM_EXT ? node_at(t, e & ~LPM_EXT) : NULL;
+	const struct lpm_hdr *h = e & LPM_EXT ? hdr_at(t, e) : NULL;
 	uint32_t arr[256];
 	unsigned lo = 0, cnt = 256, rem;
 	int rc;
@@ -537,12 +581,12 @@ static int node_apply(struct lpm *t, uint32_t e, unsigned b, bool whole,
 	if (!whole) {
 		rem = op->len - 8 * b;
 		if (rem > 8)
-			return node_descend(t, e, node, b, op, out);
+			return node_descend(t, e, h, b, op, out);
 		lo = op->key[b];
 		cnt = 1u << (8 - rem);
 	}
-	if (node)
-		node_expand(node, arr);
+	if (h)
+		node_expand(t, h, arr);
 	else
 		for (unsigned i = 0; i < 256; i++)
 			arr[i] = e;
@@ -551,7 +595,7 @@ static int node_apply(struct lpm *t, uint32_t e, unsigned b, bool whole,
 		if (rc)
 			return rc;
 	}
-	return node_store(t, e, node, arr, out);
+	return node_store(t, e, h, arr, out);
 }
 
 /* The new word for e, an entry covering depth 8 * b bits (whole: all of it
@@ -604,8 +648,10 @@ static void update_rollback(struct lpm *t)
 {
 	struct lpm_ctl *c = t->ctl;
 
-	for (size_t i = 0; i < c->fresh.n; i++)
-		pool_free(t, c->fresh.v[i]);
+	for (size_t i = 0; i < c->fresh.n; i++) {
+		node_uncount(t, c->fresh.v[i]);
+		node_free(t, c->fresh.v[i]);
+	}
 	update_begin(c);
 }
 
@@ -618,17 +664,11 @@ static void update_commit(struct lpm *t)
 		__atomic_store_n(c->act[i].slot, c->act[i].word,
 				 __ATOMIC_RELEASE);
 	for (size_t i = 0; i < c->retire.n; i++) {
-		uint8_t *node = node_at(t, c->retire.v[i]);
-		unsigned cls = node_lines(node_runs(node));
-
+		node_uncount(t, c->retire.v[i]);
 		c->limbo.v[c->limbo.n++] = c->retire.v[i];
-		c->limbo_lines += cls;
-		c->live_lines -= cls;
-		c->nodes--;
 	}
 	update_begin(c);
-	if (c->limbo_lines > LPM_LIMBO_MIN_LINES &&
-	    c->limbo_lines > c->live_lines / 8)
+	if (c->limbo.n > LPM_LIMBO_MIN && c->limbo.n > c->nodes / 8)
 		lpm_reclaim(t);
 }
 
@@ -651,34 +691,28 @@ static int update_run(struct lpm *t, const struct lpm_op *op)
 int lpm_init(struct lpm *t, unsigned key_bytes)
 {
 	struct lpm_ctl *c;
-	uintptr_t a;
 
 	memset(t, 0, sizeof(*t));
 	if (key_bytes != 4 && key_bytes != 16)
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
-	t->dir = aligned_alloc(LPM_LINE, LPM_DIR_SIZE * sizeof(*t->dir));
-	if (!c || !t->dir)
-		goto fail;
-	memset(t->dir, 0, LPM_DIR_SIZE * sizeof(*t->dir));
-	c->rules.nkw = key_bytes > 8 ? 2 : 1;
-	memset(c->free_head, 0xff, sizeof(c->free_head));
-	c->reserved = LPM_POOL_LINES;
-	c->map_len = (size_t)LPM_POOL_LINES * LPM_LINE + LPM_HUGE;
-	c->map = mmap(NULL, c->map_len, PROT_NONE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (c->map == MAP_FAILED)
-		goto fail;
-	a = ((uintptr_t)c->map + LPM_HUGE - 1) & ~(uintptr_t)(LPM_HUGE - 1);
-	t->pool = (uint8_t *)a;
-	t->key_bytes = key_bytes;
+	t->dir = aligned_alloc(64, LPM_DIR_SIZE * sizeof(*t->dir));
 	t->ctl = c;
+	if (!c || !t->dir ||
+	    pool_init(&c->hpool, sizeof(struct lpm_hdr), LPM_HDR_MAX) != 0 ||
+	    pool_init(&c->lpool, sizeof(uint32_t), LPM_LEAF_MAX) != 0) {
+		lpm_fini(t);
+		return -ENOMEM;
+	}
+	memset(t->dir, 0, LPM_DIR_SIZE * sizeof(*t->dir));
+	t->hdr = (struct lpm_hdr *)(void *)c->hpool.base;
+	t->leaf = (uint32_t *)(void *)c->lpool.base;
+	c->lpool.used = 1;   /* leaf 0 unused: a base never wraps */
+	c->rules.nkw = key_bytes > 8 ? 2 : 1;
+	c->free_hdr = LPM_NONE;
+	memset(c->free_leaf, 0xff, sizeof(c->free_leaf));
+	t->key_bytes = key_bytes;
 	return 0;
-fail:
-	free(t->dir);
-	free(c);
-	memset(t, 0, sizeof(*t));
-	return -ENOMEM;
 }
 
 void lpm_fini(struct lpm *t)
@@ -686,7 +720,8 @@ void lpm_fini(struct lpm *t)
 	struct lpm_ctl *c = t->ctl;
 
 	if (c) {
-		munmap(c->map, c->map_len);
+		pool_fini(&c->hpool);
+		pool_fini(&c->lpool);
 		free(c->limbo.v);
 		free(c->fresh.v);
 		free(c->retire.v);
@@ -805,16 +840,19 @@ void lpm_stats(const struct lpm *t, struct lpm_stats *st)
 
 	st->prefixes = c->rules.n;
 	st->nodes = c->nodes;
+	st->leaves = c->leaves;
 	st->dir_bytes = LPM_DIR_SIZE * sizeof(*t->dir);
-	st->node_bytes = c->live_lines * LPM_LINE;
-	st->pool_bytes = c->used * LPM_LINE;
+	st->node_bytes = c->nodes * sizeof(struct lpm_hdr) +
+			 c->leaves * sizeof(uint32_t);
+	st->pool_bytes = c->hpool.used * c->hpool.unit +
+			 c->lpool.used * c->lpool.unit;
 	st->rules_bytes = c->rules.cap *
 			  (c->rules.nkw * sizeof(uint64_t) + sizeof(uint32_t));
 }
 
 /* ---- batched lookup ---- */
 
-#define LPM_BATCH 32u
+#define LPM_BATCH 64u
 
 /* One group of at most LPM_BATCH keys: every key steps down one level per
  * pass, all keys of a pass in flight together. */
@@ -845,7 +883,7 @@ static void lookup_group(const struct lpm *t, const uint8_t *key,
 		for (unsigned j = 0; j < na; j++) {
 			unsigned i = act[j];
 
-			slot[i] = lpm_node_slot(lpm_node(t, e[i]),
+			slot[i] = lpm_node_slot(t, lpm_node(t, e[i]),
 						key[i * stride + level]);
 			__builtin_prefetch(slot[i]);
 		}

@@ -5,11 +5,12 @@
  *
  * Structure (design note in lpm.c): a 2^16-entry direct array indexed by
  * the first two address bytes, then nodes of 256 entries indexed by one
- * address byte each, stored leaf-compressed (a 256-bit vector marks where
- * a run of equal entries starts; only one 32-bit word per run is stored).
+ * address byte each, stored leaf-compressed: a node header (256-bit vector
+ * marking where runs of equal entries start, run counts, leaf base) in a
+ * compact header array, and one 32-bit leaf per run in a leaf array.
  * Every table word is a naturally aligned 32-bit "leaf":
  *
- *   bit 31 set:   EXT, bits 0..30 = index of the child node (64-byte lines)
+ *   bit 31 set:   EXT, bits 0..30 = index of the child node's header
  *   bit 31 clear: bits 23..30 = depth (prefix length that set it),
  *                 bits 0..22 = value (0 = no route)
  *
@@ -25,15 +26,23 @@
 #define LPM_VALUE_MAX ((1u << 23) - 1)   /* largest value; 0 = no match */
 #define LPM_EXT (1u << 31)
 #define LPM_DIR_BITS 16
-#define LPM_LINE 64                      /* node allocation unit (bytes) */
-#define LPM_NODE_LEAVES 36               /* byte offset of a node's leaves */
 
 struct lpm_ctl;
+
+/* A node's header: bit i of vec set = entry i starts a run; the leaf of
+ * entry i is leaf[base + cum[i / 64] + (set bits of vec at or below i in
+ * word i / 64)]. Immutable once published (a reshaped node is a new one). */
+struct lpm_hdr {
+	uint64_t vec[4];
+	uint32_t base;          /* index of the node's first leaf, minus 1 */
+	uint8_t cum[4];         /* runs before each vector word */
+};
 
 /* Readers use the first three fields only. */
 struct lpm {
 	uint32_t *dir;          /* 2^16 leaves, by the first two key bytes */
-	uint8_t *pool;          /* node n lives at pool + n * LPM_LINE */
+	struct lpm_hdr *hdr;    /* node headers (address space reserved) */
+	uint32_t *leaf;         /* node leaves (address space reserved) */
 	unsigned key_bytes;     /* 4 (IPv4) or 16 (IPv6) */
 	struct lpm_ctl *ctl;    /* control-plane state (lpm.c) */
 };
@@ -42,9 +51,10 @@ struct lpm {
 struct lpm_stats {
 	size_t prefixes;        /* stored prefixes */
 	size_t nodes;           /* live nodes */
+	size_t leaves;          /* live leaves (runs) in nodes */
 	size_t dir_bytes;       /* the direct array */
-	size_t node_bytes;      /* live nodes (whole lines) */
-	size_t pool_bytes;      /* node pool in use, free lines included */
+	size_t node_bytes;      /* live headers and leaves */
+	size_t pool_bytes;      /* header and leaf pools in use, free included */
 	size_t rules_bytes;     /* the exact-prefix table (control plane) */
 };
 
@@ -81,21 +91,22 @@ static inline uint32_t lpm_load(const uint32_t *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
-static inline const uint8_t *lpm_node(const struct lpm *t, uint32_t ext)
+static inline const struct lpm_hdr *lpm_node(const struct lpm *t,
+					     uint32_t ext)
 {
-	return t->pool + (size_t)(ext & ~LPM_EXT) * LPM_LINE;
+	return &t->hdr[ext & ~LPM_EXT];
 }
 
-/* Address of the leaf for byte idx in a node: run rank from the 64-bit
- * vector word of idx plus the run count before that word (byte 32 + w). */
-static inline const uint32_t *lpm_node_slot(const uint8_t *node, unsigned idx)
+/* Address of the leaf for byte idx in node h. */
+static inline const uint32_t *lpm_node_slot(const struct lpm *t,
+					    const struct lpm_hdr *h,
+					    unsigned idx)
 {
-	const uint64_t *vec = (const uint64_t *)(const void *)node;
 	unsigned w = idx >> 6;
-	unsigned r = node[32 + w] +
-		     (unsigned)__builtin_popcountll(vec[w] << (63 - (idx & 63)));
+	uint32_t r = h->base + h->cum[w] +
+		     (uint32_t)__builtin_popcountll(h->vec[w] << (63 - (idx & 63)));
 
-	return (const uint32_t *)(const void *)(node + 32) + r;
+	return &t->leaf[r];
 }
 
 /* Longest-prefix match: the value of the longest prefix covering key, or
@@ -105,7 +116,7 @@ static inline uint32_t lpm_lookup(const struct lpm *t, const uint8_t *key)
 	uint32_t e = lpm_load(&t->dir[(unsigned)key[0] << 8 | key[1]]);
 
 	for (unsigned i = 2; e & LPM_EXT; i++)
-		e = lpm_load(lpm_node_slot(lpm_node(t, e), key[i]));
+		e = lpm_load(lpm_node_slot(t, lpm_node(t, e), key[i]));
 	return e & LPM_VALUE_MAX;
 }
 

@@ -51,7 +51,7 @@ void lpm4_stats(const struct lpm4 *t, struct lpm_stats *st)
 	lpm_stats(&t->core, st);
 }
 
-#define LPM4_BATCH 32u
+#define LPM4_BATCH 64u
 
 static uint32_t addr_at(const void *addr, size_t stride, unsigned i)
 {
@@ -74,7 +74,7 @@ static unsigned level_step(const struct lpm *c, const uint32_t *a,
 	for (unsigned j = 0; j < na; j++) {
 		unsigned i = act[j];
 
-		slot[j] = lpm_node_slot(lpm_node(c, e[i]),
+		slot[j] = lpm_node_slot(c, lpm_node(c, e[i]),
 					(a[i] >> shift) & 0xff);
 		__builtin_prefetch(slot[j]);
 	}

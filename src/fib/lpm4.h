@@ -50,10 +50,11 @@ static inline uint32_t lpm4_lookup(const struct lpm4 *t, uint32_t addr)
 	uint32_t e = lpm_load(&t->core.dir[a >> 16]);
 
 	if (e & LPM_EXT) {
-		e = lpm_load(lpm_node_slot(lpm_node(&t->core, e),
+		e = lpm_load(lpm_node_slot(&t->core, lpm_node(&t->core, e),
 					   (a >> 8) & 0xff));
 		if (e & LPM_EXT)
-			e = lpm_load(lpm_node_slot(lpm_node(&t->core, e),
+			e = lpm_load(lpm_node_slot(&t->core,
+						   lpm_node(&t->core, e),
 						   a & 0xff));
 	}
 	return e & LPM_VALUE_MAX;

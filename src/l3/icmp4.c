@@ -120,6 +120,13 @@ void icmp4_input(struct worker *w, struct dev *in, struct pkt *p)
 			return;
 		}
 	}
+	if (type == ICMP4_DEST_UNREACH && p->total_len >= l4 + 8 + IP4_HLEN &&
+	    pkt_linearize(p) == 0) {
+		const uint8_t *icmp = pkt_l4(p);
+		if (icmp[1] == ICMP4_FRAG_NEEDED && get_be16(icmp + 6))
+			ip_pmtu_learn(w, p, AF_INET, icmp + 8,
+				      p->total_len - l4 - 8, get_be16(icmp + 6));
+	}
 	/* Errors and replies addressed to us end here. */
 	dev_stats_here(in)->delivered++;
 	pkt_free(p);

@@ -138,6 +138,12 @@ void icmp6_input(struct worker *w, struct dev *in, struct pkt *p)
 		icmp6_echo_reply(w, in, p);
 		return;
 	}
+	if (type == ICMP6_PKT_TOO_BIG && p->total_len >= l4 + 8 + IP6_HLEN &&
+	    pkt_linearize(p) == 0) {
+		const uint8_t *icmp = pkt_l4(p);
+		ip_pmtu_learn(w, p, AF_INET6, icmp + 8, p->total_len - l4 - 8,
+			      get_be32(icmp + 4));
+	}
 	dev_stats_here(in)->delivered++;
 	pkt_free(p);
 }

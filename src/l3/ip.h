@@ -64,6 +64,17 @@ void ip6_fragment(struct worker *w, struct dev *out,
 /* The egress device of a unicast result, or NULL when it is gone/down. */
 struct dev *ip_route_dev(const struct fib_result *res);
 
+/* MTU toward dst through res on out: the device MTU, lowered by the route's
+ * mtu metric and by a path MTU exception learned in `table`. */
+uint32_t ip_path_mtu(const struct fib_result *res, const struct dev *out,
+		     uint32_t table, int family, const union pkt_addr *dst,
+		     uint64_t now_ms);
+
+/* Learn a path MTU from an ICMP error about a packet we sent: `inner` is the
+ * quoted IP header (at least 20/40 bytes available, family given). */
+void ip_pmtu_learn(struct worker *w, const struct pkt *icmp_pkt, int family,
+		   const uint8_t *inner, uint32_t inner_len, uint32_t mtu);
+
 /* Route a locally generated packet in its table_id (or by the rules when
  * 0/main); out_ifindex, mark and protocol feed the rules. */
 bool ip_route_output(const struct pkt *p, int family,

@@ -50,7 +50,8 @@ void ip4_forward(struct worker *w, struct dev *in, struct pkt *p,
 		dev_rx_drop(in, p, DROP_IP4_NO_ROUTE);
 		return;
 	}
-	mtu = res->route->mtu ? MIN(res->route->mtu, out->mtu) : out->mtu;
+	memcpy(&nh.v4, ip + 16, 4); /* destination, for exceptions */
+	mtu = ip_path_mtu(res, out, p->table_id, AF_INET, &nh, w->now_ms);
 	if (unlikely(ip_exceeds_mtu(p, get_be16(ip + 2), mtu))) {
 		if (get_be16(ip + 6) & IP4_DF) {
 			icmp4_send_error(w, p, ICMP4_DEST_UNREACH,

@@ -10,21 +10,30 @@
 #include "offload/csum.h"
 
 /* Validate the header of p (data at L3). Returns DROP_NONE or the reason. */
+/* Bytes of L4 header the route lookup and ICMP errors look at. */
+#define IP_L4_PEEK 40u
+
 static enum drop_reason ip4_validate(struct pkt *p)
 {
-	const uint8_t *ip = p->data;
+	const uint8_t *ip;
 	uint32_t ihl, tot;
 	uint32_t saddr, daddr;
 
-	if (p->len < IP4_HLEN)
+	if (p->total_len < IP4_HLEN)
 		return DROP_IP4_TRUNCATED;
+	if (!pkt_may_pull(p, IP4_HLEN))
+		return DROP_NOMEM;
+	ip = p->data;
 	if ((ip[0] >> 4) != 4)
 		return DROP_IP4_BAD_VERSION;
 	ihl = (ip[0] & 0xfu) * 4;
 	if (ihl < IP4_HLEN)
 		return DROP_IP4_BAD_IHL;
-	if (ihl > p->len)
+	if (ihl > p->total_len)
 		return DROP_IP4_TRUNCATED;
+	if (!pkt_may_pull(p, ihl + IP_L4_PEEK))
+		return DROP_NOMEM;
+	ip = p->data;
 	if (!(p->flags & PKT_F_CSUM_L3_OK) && csum_ip4_header(ip, ihl) != 0)
 		return DROP_IP4_BAD_CSUM;
 	tot = get_be16(ip + 2);
@@ -34,6 +43,7 @@ static enum drop_reason ip4_validate(struct pkt *p)
 		if (pkt_linearize(p) < 0)
 			return DROP_NOMEM;
 		pkt_trim(p, tot);
+		ip = p->data;
 	}
 	memcpy(&saddr, ip + 12, 4);
 	memcpy(&daddr, ip + 16, 4);

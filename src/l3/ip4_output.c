@@ -56,7 +56,7 @@ void ip4_output(struct worker *w, struct pkt *p)
 		return;
 	}
 	nh = res.nh->has_gw ? res.nh->gw : dst;
-	mtu = res.route->mtu ? MIN(res.route->mtu, out->mtu) : out->mtu;
+	mtu = ip_path_mtu(&res, out, p->table_id, AF_INET, &dst, w->now_ms);
 	p->out_ifindex = out->ifindex;
 	if (ip_exceeds_mtu(p, get_be16(ip + 2), mtu)) {
 		if (get_be16(ip + 6) & IP4_DF) {

@@ -38,7 +38,8 @@ void ip6_forward(struct worker *w, struct dev *in, struct pkt *p,
 		dev_rx_drop(in, p, DROP_IP6_NO_ROUTE);
 		return;
 	}
-	mtu = res->route->mtu ? MIN(res->route->mtu, out->mtu) : out->mtu;
+	memcpy(nh.v6, ip + 24, 16); /* destination, for exceptions */
+	mtu = ip_path_mtu(res, out, p->table_id, AF_INET6, &nh, w->now_ms);
 	if (unlikely(ip_exceeds_mtu(p, IP6_HLEN + get_be16(ip + 4), mtu))) {
 		icmp6_send_error(w, p, ICMP6_PKT_TOO_BIG, 0, mtu);
 		dev_rx_drop(in, p, DROP_IP6_TOO_BIG);

@@ -8,13 +8,19 @@
 #include "dev/dev.h"
 #include "l3/icmp.h"
 
+/* Bytes past the IPv6 header the route lookup and ICMP errors look at. */
+#define IP_L4_PEEK 40u
+
 static enum drop_reason ip6_validate(struct pkt *p)
 {
-	const uint8_t *ip = p->data;
+	const uint8_t *ip;
 	uint32_t plen;
 
-	if (p->len < IP6_HLEN)
+	if (p->total_len < IP6_HLEN)
 		return DROP_IP6_TRUNCATED;
+	if (!pkt_may_pull(p, IP6_HLEN + IP_L4_PEEK))
+		return DROP_NOMEM;
+	ip = p->data;
 	if ((ip[0] >> 4) != 6)
 		return DROP_IP6_BAD_VERSION;
 	plen = get_be16(ip + 4);
@@ -26,6 +32,7 @@ static enum drop_reason ip6_validate(struct pkt *p)
 		if (pkt_linearize(p) < 0)
 			return DROP_NOMEM;
 		pkt_trim(p, IP6_HLEN + plen);
+		ip = p->data;
 	}
 	if (ip6_is_mcast(ip + 8) || ip6_is_loopback(ip + 8))
 		return DROP_IP6_MARTIAN_SRC;

@@ -34,8 +34,8 @@ void ip6_output(struct worker *w, struct pkt *p)
 		out = ip_route_dev(&res);
 		if (out && res.nh->has_gw)
 			nh = res.nh->gw;
-		mtu = out ? (res.route->mtu ? MIN(res.route->mtu, out->mtu)
-					    : out->mtu)
+		mtu = out ? ip_path_mtu(&res, out, p->table_id, AF_INET6, &dst,
+					w->now_ms)
 			  : 0;
 	}
 	if (!out || !__atomic_load_n(&out->oper_up, __ATOMIC_ACQUIRE)) {

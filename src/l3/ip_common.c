@@ -9,6 +9,8 @@
 #include "core/worker.h"
 #include "dev/dev.h"
 #include "l3/icmp.h"
+#include "fib/fib_exc.h"
+#include "l3/addr.h"
 #include "offload/csum.h"
 
 bool ip_exceeds_mtu(const struct pkt *p, uint32_t l3_len, uint32_t mtu)
@@ -24,6 +26,44 @@ bool ip_exceeds_mtu(const struct pkt *p, uint32_t l3_len, uint32_t mtu)
 		return hdr + p->gso_size > mtu;
 	}
 	return true;
+}
+
+uint32_t ip_path_mtu(const struct fib_result *res, const struct dev *out,
+		     uint32_t table, int family, const union pkt_addr *dst,
+		     uint64_t now_ms)
+{
+	uint32_t mtu = out->mtu, exc;
+
+	if (res->route->mtu)
+		mtu = MIN(mtu, res->route->mtu);
+	exc = fib_exc_mtu(table ? table : res->table, family, dst, now_ms, NULL);
+	return exc ? MIN(mtu, exc) : mtu;
+}
+
+void ip_pmtu_learn(struct worker *w, const struct pkt *icmp_pkt, int family,
+		   const uint8_t *inner, uint32_t inner_len, uint32_t mtu)
+{
+	union pkt_addr src, dst;
+	uint32_t table = icmp_pkt->table_id ? icmp_pkt->table_id : FIB_TABLE_MAIN;
+
+	if (inner_len < (family == AF_INET ? IP4_HLEN : IP6_HLEN) ||
+	    (inner[0] >> 4) != (family == AF_INET ? 4 : 6))
+		return;
+	memset(&src, 0, sizeof(src));
+	memset(&dst, 0, sizeof(dst));
+	if (family == AF_INET) {
+		memcpy(&src.v4, inner + 12, 4);
+		memcpy(&dst.v4, inner + 16, 4);
+		if (mtu >= get_be16(inner + 2))
+			return; /* the quoted packet would have fit */
+	} else {
+		memcpy(src.v6, inner + 8, 16);
+		memcpy(dst.v6, inner + 24, 16);
+	}
+	/* Only packets we sent ourselves teach us anything (RFC 1191). */
+	if (!addr_is_local(family, &src))
+		return;
+	fib_exc_learn(table, family, &dst, mtu, w->now_ms);
 }
 
 struct reject_action {
