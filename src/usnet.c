@@ -22,6 +22,7 @@
 #include "fib/fib.h"
 #include "fib/fib_exc.h"
 #include "l2/neigh.h"
+#include "l3/l3_init.h"
 
 #define TIMER_MS 100
 
@@ -211,6 +212,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	worker_ctl();
+	l3_init();
 	if (!o.offline && (rc = worker_start_all(o.workers)) < 0) {
 		log_msg(LOG_ERR, "cannot start workers: %s", strerror(-rc));
 		return 1;

@@ -64,7 +64,10 @@
 	X(TX_ERROR, "tx_error")                                                \
 	X(TX_TOO_BIG, "tx_too_big")                                            \
 	X(TX_CSUM_FAILED, "tx_csum_failed")                                    \
-	X(GSO_FAILED, "gso_failed")
+	X(GSO_FAILED, "gso_failed")                                            \
+	X(BR_VLAN_FILTERED, "br_vlan_filtered")                                \
+	X(BR_SAME_PORT, "br_same_port")                                        \
+	X(BR_NO_PORT, "br_no_port")
 
 enum drop_reason {
 #define DROP_ENUM(id, name) DROP_##id,

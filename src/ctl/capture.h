@@ -17,7 +17,7 @@
 #define CAP_RING_SLOTS 8192u         /* queue records per session (2^n) */
 #define CAP_PCAP_FILE_HDR 24u
 #define CAP_PCAP_REC_HDR 16u
-#define CAP_LINE_MAX 512u            /* a text or JSON line, newline included */
+#define CAP_LINE_MAX 1024u           /* a text or JSON line, newline included */
 
 struct ctl_out;
 
@@ -38,6 +38,8 @@ enum cap_end {
 	CAP_END_COUNT,           /* -c N packets delivered */
 	CAP_END_TIMEOUT,
 	CAP_END_GONE,            /* the device was deleted */
+	CAP_END_CLIENT,          /* the client asked to stop (Ctrl-C) */
+	CAP_END_SHUTDOWN,        /* usnet is shutting down */
 };
 
 /* One captured frame, as queued by the hook. Freed with cap_rec_free. */
@@ -66,6 +68,10 @@ struct cap_session *cap_start(const struct cap_opts *o, char *err);
  * still exists), waits for an RCU grace period, frees queued records.
  * Control thread. */
 void cap_stop(struct cap_session *s);
+
+/* Stop receiving frames (unpublish; RCU grace period) but keep the queue
+ * for draining; cap_stop frees. Idempotent. Control thread. */
+void cap_detach(struct cap_session *s);
 
 /* Notice deleted devices: sessions on a device that is no longer
  * registered end with CAP_END_GONE (the device is never touched again).

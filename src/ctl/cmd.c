@@ -28,8 +28,11 @@
 #include "dev/dev.h"
 #include "dev/driver.h"
 #include "fib/fib.h"
+#include "fib/fib_rules.h"
+#include "fib/nexthop.h"
 #include "l2/neigh.h"
 #include "l3/addr.h"
+#include "l3/ip.h"
 
 #define CTL_ERR_LEN 256
 #define CTL_WORDS_MAX 256
@@ -51,6 +54,9 @@ static int fail(char *err, const char *fmt, ...)
 	va_end(ap);
 	return -1;
 }
+
+static int split_words(const char *line, char *buf, char **argv, int *argc,
+		       char *err);
 
 /* Word cursor over a command's arguments. */
 struct words {
@@ -418,6 +424,7 @@ static int link_add(struct words *w)
 		return fail(w->err, "link: cannot attach '%s' to a worker: %s",
 			    name, strerror(-rc));
 	}
+	fib_rules_dev_added(d->ifindex, d->name);
 	return 0;
 }
 
@@ -428,7 +435,9 @@ static void link_remove(struct dev *d)
 	if (d->master)
 		dev_set_master(d, NULL, err);
 	worker_detach_dev(d);
+	fib_nh_flush_dev(d->ifindex);
 	fib_flush_dev(d->ifindex);
+	fib_rules_dev_removed(d->ifindex, d->name);
 	neigh_flush_dev(d);
 	dev_unregister(d);
 }
@@ -778,7 +787,8 @@ struct route_req {
 	struct fib_route r;
 	const char *prefix_w;
 	bool have_type, have_metric, have_table, have_proto, have_mtu;
-	bool have_dev, have_via, multipath;
+	bool have_dev, have_via, multipath, have_nhid;
+	uint32_t nhid;                /* nexthop object, 0 = none */
 	const char *gw_w[FIB_NH_MAX];
 	const char *src_w;
 	int gw_family[FIB_NH_MAX];
@@ -892,6 +902,12 @@ static int route_word(struct words *w, struct route_req *q, const char *k)
 	}
 	if (streq(k, "nexthop"))
 		return route_nexthop(w, q);
+	if (streq(k, "nhid")) {
+		if (q->have_nhid)
+			return w_dup(w, k);
+		q->have_nhid = true;
+		return num_arg(w, "nhid", 1, UINT32_MAX, &q->nhid);
+	}
 	if (streq(k, "metric") || streq(k, "priority") || streq(k, "preference")) {
 		if (q->have_metric)
 			return w_dup(w, k);
@@ -980,12 +996,14 @@ static int route_check(struct words *w, struct route_req *q, bool del)
 	if (q->have_mtu && fam == AF_INET6 && q->r.mtu < 1280)
 		return fail(w->err, "route: invalid mtu '%u' for IPv6 (1280..65535)", q->r.mtu);
 	if (q->r.type != FIB_UNICAST && q->r.type != 0 &&
-	    (q->have_via || q->have_dev || q->multipath))
-		return fail(w->err, "route: %s route takes no 'via', 'dev' or 'nexthop'",
+	    (q->have_via || q->have_dev || q->multipath || q->have_nhid))
+		return fail(w->err, "route: %s route takes no 'via', 'dev', 'nexthop' or 'nhid'",
 			    fib_type_name(q->r.type));
+	if (q->have_nhid && (q->have_via || q->have_dev || q->multipath))
+		return fail(w->err, "route: 'nhid' cannot be mixed with 'via', 'dev' or 'nexthop'");
 	if (!del && q->r.type == FIB_UNICAST && !q->have_via && !q->have_dev &&
-	    !q->multipath)
-		return fail(w->err, "route: need 'via GW', 'dev NAME' or 'nexthop' for '%.64s'",
+	    !q->multipath && !q->have_nhid)
+		return fail(w->err, "route: need 'via GW', 'dev NAME', 'nexthop' or 'nhid N' for '%.64s'",
 			    q->prefix_w);
 	return 0;
 }
@@ -1049,32 +1067,47 @@ static int route_resolve_gws(struct words *w, struct route_req *q)
 	return 0;
 }
 
+static bool route_verb_del(const char *verb)
+{
+	return streq(verb, "del") || streq(verb, "delete");
+}
+
+/* Parse the words after `route VERB` into q and apply them. */
+static int route_apply(struct words *w, struct route_req *q, int family,
+		       const char *verb)
+{
+	char ferr[CTL_ERR_LEN] = "";
+	bool del = route_verb_del(verb);
+	unsigned flags = FIB_F_EXCL;
+	int rc;
+
+	rc = route_parse(w, q, family, del);
+	if (rc == 0 && !del)
+		rc = route_resolve_gws(w, q);
+	if (rc < 0)
+		return -1;
+	if (streq(verb, "replace"))
+		flags = FIB_F_REPLACE;
+	else if (streq(verb, "append"))
+		flags = FIB_F_APPEND;
+	rc = del ? fib_route_del_nh(&q->r, q->nhid, ferr)
+		 : fib_route_add_nh(&q->r, q->nhid, flags, ferr);
+	if (rc < 0)
+		return fail(w->err, "route: %s %s: %s", verb, q->prefix_w,
+			    ferr[0] ? ferr : strerror(-rc));
+	return 0;
+}
+
 static int route_change(struct words *w, int family, const char *verb)
 {
 	struct route_req *q = malloc(sizeof(*q));
-	char ferr[CTL_ERR_LEN] = "";
-	bool del = streq(verb, "del") || streq(verb, "delete");
-	unsigned flags = FIB_F_EXCL;
 	int rc;
 
 	if (!q)
 		return fail(w->err, "route: out of memory");
-	rc = route_parse(w, q, family, del);
-	if (rc == 0 && !del)
-		rc = route_resolve_gws(w, q);
-	if (rc == 0) {
-		if (streq(verb, "replace"))
-			flags = FIB_F_REPLACE;
-		else if (streq(verb, "append"))
-			flags = FIB_F_APPEND;
-		rc = del ? fib_route_del(&q->r, ferr)
-			 : fib_route_add(&q->r, flags, ferr);
-		if (rc < 0)
-			fail(w->err, "route: %s %s: %s", verb, q->prefix_w,
-			     ferr[0] ? ferr : strerror(-rc));
-	}
+	rc = route_apply(w, q, family, verb);
 	free(q);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }
 
 /* `route show` filter and output state. */
@@ -1084,7 +1117,19 @@ struct route_walk {
 	int family;
 	uint8_t plen;
 	uint32_t ifindex;             /* device filter, or 0 */
+	uint32_t nhid;                /* nexthop object filter, or 0 */
 };
+
+/* The nexthops a route uses now: its own, or its nexthop object's. */
+static const struct fib_nh *route_nexthops(const struct fib_route *r,
+					   unsigned *n, bool *blackhole)
+{
+	const struct fib_nhobj *nho = fib_route_nhobj(r);
+
+	*blackhole = false;
+	*n = r->nnh;
+	return nho ? fib_nhobj_nexthops(nho, n, blackhole) : r->nh;
+}
 
 static const char *route_dst(const struct fib_route *r, char *buf)
 {
@@ -1134,13 +1179,19 @@ static void route_nh_json(struct ctl_out *o, int family, const struct fib_nh *nh
 static void route_text(struct ctl_out *o, const struct fib_route *r)
 {
 	char dst[ADDR_STR + 4], a[ADDR_STR], tb[12];
-	unsigned i;
+	const struct fib_nhobj *nho = fib_route_nhobj(r);
+	const struct fib_nh *nh;
+	unsigned i, nnh;
+	bool bh;
 
+	nh = route_nexthops(r, &nnh, &bh);
 	if (r->type != FIB_UNICAST)
 		out_text(o, "%s ", fib_type_name(r->type));
 	out_text(o, "%s", route_dst(r, dst));
-	if (r->nnh == 1)
-		route_nh_text(o, r->family, &r->nh[0]);
+	if (nho)
+		out_text(o, " nhid %u%s", fib_nhobj_id(nho), bh ? " blackhole" : "");
+	if (nnh == 1)
+		route_nh_text(o, r->family, &nh[0]);
 	if (r->table != FIB_TABLE_MAIN)
 		out_text(o, " table %s", table_name(r->table, tb, sizeof(tb)));
 	if (r->proto == FIB_PROTO_KERNEL)
@@ -1154,24 +1205,32 @@ static void route_text(struct ctl_out *o, const struct fib_route *r)
 	if (r->mtu)
 		out_text(o, " mtu %u", r->mtu);
 	out_text(o, "\n");
-	for (i = 0; r->nnh > 1 && i < r->nnh; i++) {
+	for (i = 0; nnh > 1 && i < nnh; i++) {
 		out_text(o, "\tnexthop");
-		route_nh_text(o, r->family, &r->nh[i]);
-		out_text(o, " weight %u\n", r->nh[i].weight);
+		route_nh_text(o, r->family, &nh[i]);
+		out_text(o, " weight %u\n", nh[i].weight);
 	}
 }
 
 static void route_json(struct ctl_out *o, const struct fib_route *r)
 {
 	char dst[ADDR_STR + 4], a[ADDR_STR];
-	unsigned i;
+	const struct fib_nhobj *nho = fib_route_nhobj(r);
+	const struct fib_nh *nh;
+	unsigned i, nnh;
+	bool bh;
 
+	nh = route_nexthops(r, &nnh, &bh);
 	out_obj_begin(o, NULL);
 	out_str(o, "type", fib_type_name(r->type));
 	out_str(o, "dst", route_dst(r, dst));
 	out_str(o, "family", r->family == AF_INET ? "inet" : "inet6");
-	if (r->nnh == 1)
-		route_nh_json(o, r->family, &r->nh[0]);
+	if (nho)
+		out_u64(o, "nhid", fib_nhobj_id(nho));
+	if (bh)
+		out_bool(o, "blackhole", true);
+	if (nnh == 1)
+		route_nh_json(o, r->family, &nh[0]);
 	out_u64(o, "table", r->table);
 	out_str(o, "protocol", proto_name(r->proto));
 	out_str(o, "scope", scope_name(r->scope));
@@ -1181,10 +1240,10 @@ static void route_json(struct ctl_out *o, const struct fib_route *r)
 	if (r->mtu)
 		out_u64(o, "mtu", r->mtu);
 	out_arr_begin(o, "nexthops");
-	for (i = 0; i < r->nnh; i++) {
+	for (i = 0; i < nnh; i++) {
 		out_obj_begin(o, NULL);
-		route_nh_json(o, r->family, &r->nh[i]);
-		out_u64(o, "weight", r->nh[i].weight);
+		route_nh_json(o, r->family, &nh[i]);
+		out_u64(o, "weight", nh[i].weight);
 		out_obj_end(o);
 	}
 	out_arr_end(o);
@@ -1193,10 +1252,12 @@ static void route_json(struct ctl_out *o, const struct fib_route *r)
 
 static bool route_uses_dev(const struct fib_route *r, uint32_t ifindex)
 {
-	unsigned i;
+	unsigned i, n;
+	bool bh;
+	const struct fib_nh *nh = route_nexthops(r, &n, &bh);
 
-	for (i = 0; i < r->nnh; i++)
-		if (r->nh[i].ifindex == ifindex)
+	for (i = 0; i < n; i++)
+		if (nh[i].ifindex == ifindex)
 			return true;
 	return false;
 }
@@ -1209,6 +1270,9 @@ static void route_walk_fn(const struct fib_route *r, void *arg)
 			   memcmp(&r->prefix, rw->prefix, sizeof(r->prefix))))
 		return;
 	if (rw->ifindex && !route_uses_dev(r, rw->ifindex))
+		return;
+	if (rw->nhid && (!fib_route_nhobj(r) ||
+			 fib_nhobj_id(fib_route_nhobj(r)) != rw->nhid))
 		return;
 	route_text(rw->o, r);
 	route_json(rw->o, r);
@@ -1243,6 +1307,11 @@ static int route_show(struct words *w, struct ctl_out *o, int family)
 			if (!v || !(d = dev_arg(w, v)))
 				return -1;
 			rw.ifindex = d->ifindex;
+		} else if (streq(k, "nhid")) {
+			if (rw.nhid)
+				return w_dup(w, k);
+			if (num_arg(w, "nhid", 1, UINT32_MAX, &rw.nhid) < 0)
+				return -1;
 		} else if (!rw.prefix) {
 			if (prefix_arg(w, k, rw.family, false, &fam, &pfx, &rw.plen) < 0)
 				return -1;
@@ -1260,78 +1329,235 @@ static int route_show(struct words *w, struct ctl_out *o, int family)
 	return 0;
 }
 
-/* Multipath hash for `route get`: mixes source and destination like a
- * flow hash so that different flows may pick different nexthops. */
-static uint32_t route_get_hash(const struct fib_flow *fl)
+/* An IP protocol by name or number (1..255). */
+static bool parse_ipproto(const char *s, uint8_t *proto)
 {
-	const uint8_t *p[2] = { (const uint8_t *)&fl->dst, (const uint8_t *)&fl->src };
-	uint32_t h = 2166136261u;
-	unsigned i, j;
+	static const struct { const char *name; uint8_t num; } names[] = {
+		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP },
+		{ "icmp", IPPROTO_ICMP }, { "ipv6-icmp", IPPROTO_ICMPV6 },
+		{ "icmpv6", IPPROTO_ICMPV6 }, { "sctp", IPPROTO_SCTP },
+		{ "gre", IPPROTO_GRE },
+	};
+	uint32_t n;
 
-	for (j = 0; j < 2; j++)
-		for (i = 0; i < sizeof(union pkt_addr); i++)
-			h = (h ^ p[j][i]) * 16777619u;
-	return h;
+	for (unsigned i = 0; i < ARRAY_SIZE(names); i++)
+		if (streq(s, names[i].name)) {
+			*proto = names[i].num;
+			return true;
+		}
+	if (!parse_u32(s, 1, 255, &n))
+		return false;
+	*proto = (uint8_t)n;
+	return true;
+}
+
+static int ipproto_arg(struct words *w, const char *key, uint8_t *proto)
+{
+	const char *v = w_value(w, key);
+
+	if (!v)
+		return -1;
+	if (!parse_ipproto(v, proto))
+		return fail(w->err, "%s: invalid %s '%.64s' (tcp, udp, icmp, ipv6-icmp, sctp, gre or 1..255)",
+			    w->cmd, key, v);
+	return 0;
+}
+
+/* `N` or `N-M` (allow_range) port numbers, 0..65535, N <= M. */
+static int port_arg(struct words *w, const char *key, bool allow_range,
+		    uint16_t *lo, uint16_t *hi)
+{
+	const char *v = w_value(w, key), *dash;
+	char a[8];
+	uint32_t x, y;
+
+	if (!v)
+		return -1;
+	dash = allow_range ? strchr(v, '-') : NULL;
+	if (dash && (size_t)(dash - v) < sizeof(a)) {
+		snprintf(a, sizeof(a), "%.*s", (int)(dash - v), v);
+		if (parse_u32(a, 1, 65535, &x) && parse_u32(dash + 1, 1, 65535, &y) &&
+		    x <= y) {
+			*lo = (uint16_t)x;
+			*hi = (uint16_t)y;
+			return 0;
+		}
+	} else if (!dash && parse_u32(v, allow_range ? 1 : 0, 65535, &x)) {
+		*lo = *hi = (uint16_t)x;
+		return 0;
+	}
+	return fail(w->err, "%s: invalid %s '%.64s' (%s)", w->cmd, key, v,
+		    allow_range ? "1..65535 or N-M" : "0..65535");
 }
 
 struct route_get_req {
 	struct fib_flow fl;
 	const char *dst_w, *from_w;
 	struct dev *iif, *oif;
+	bool have_proto, have_sport, have_dport, have_dscp, have_mark;
 };
+
+/* One `route get` option after the address; 0, 1 (not an option), -1. */
+static int route_get_opt(struct words *w, struct route_get_req *q,
+			 const char *k)
+{
+	uint32_t n;
+	uint16_t hi;
+	int fam;
+	const char *v;
+
+	if (streq(k, "from")) {
+		if (q->from_w)
+			return w_dup(w, k);
+		v = w_value(w, k);
+		if (!v)
+			return -1;
+		if (!parse_addr(v, 0, &fam, &q->fl.src))
+			return fail(w->err, "route: invalid address '%.64s'", v);
+		q->from_w = v;
+	} else if (streq(k, "iif") || streq(k, "oif")) {
+		struct dev **dp = streq(k, "iif") ? &q->iif : &q->oif;
+		if (*dp)
+			return w_dup(w, k);
+		v = w_value(w, k);
+		if (!v || !(*dp = dev_arg(w, v)))
+			return -1;
+	} else if (streq(k, "mark") || streq(k, "fwmark")) {
+		if (q->have_mark)
+			return w_dup(w, k);
+		q->have_mark = true;
+		return num_arg(w, k, 0, UINT32_MAX, &q->fl.mark);
+	} else if (streq(k, "ipproto")) {
+		if (q->have_proto)
+			return w_dup(w, k);
+		q->have_proto = true;
+		return ipproto_arg(w, k, &q->fl.proto);
+	} else if (streq(k, "sport") || streq(k, "dport")) {
+		bool sp = streq(k, "sport");
+		if (sp ? q->have_sport : q->have_dport)
+			return w_dup(w, k);
+		*(sp ? &q->have_sport : &q->have_dport) = true;
+		return port_arg(w, k, false, sp ? &q->fl.sport : &q->fl.dport, &hi);
+	} else if (streq(k, "dscp")) {
+		if (q->have_dscp)
+			return w_dup(w, k);
+		q->have_dscp = true;
+		if (num_arg(w, k, 0, 63, &n) < 0)
+			return -1;
+		q->fl.dscp = (uint8_t)n;
+	} else {
+		return 1;
+	}
+	return 0;
+}
 
 static int route_get_parse(struct words *w, struct route_get_req *q, int family)
 {
-	const char *k, *v;
-	int fam;
+	const char *k;
+	int fam, rc;
 
 	while ((k = w_next(w))) {
-		if (streq(k, "from")) {
-			if (q->from_w)
-				return w_dup(w, k);
-			v = w_value(w, k);
-			if (!v)
-				return -1;
-			if (!parse_addr(v, 0, &fam, &q->fl.src))
-				return fail(w->err, "route: invalid address '%.64s'", v);
-			q->from_w = v;
-		} else if (streq(k, "iif") || streq(k, "oif")) {
-			struct dev **dp = streq(k, "iif") ? &q->iif : &q->oif;
-			if (*dp)
-				return w_dup(w, k);
-			v = w_value(w, k);
-			if (!v || !(*dp = dev_arg(w, v)))
-				return -1;
-		} else if (streq(k, "mark")) {
-			if (num_arg(w, "mark", 0, UINT32_MAX, &q->fl.mark) < 0)
-				return -1;
-		} else if (!q->dst_w) {
-			if (!parse_addr(k, family, &fam, &q->fl.dst))
-				return fail(w->err, "route: invalid address '%.64s'", k);
-			q->fl.family = (uint8_t)fam;
-			q->dst_w = k;
-		} else {
+		rc = route_get_opt(w, q, k);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			continue;
+		if (q->dst_w)
 			return w_unknown(w, k);
-		}
+		if (!parse_addr(k, family, &fam, &q->fl.dst))
+			return fail(w->err, "route: invalid address '%.64s'", k);
+		q->fl.family = (uint8_t)fam;
+		q->dst_w = k;
 	}
 	if (!q->dst_w)
 		return fail(w->err, "route: missing address after 'get'");
 	if (q->from_w && !parse_addr(q->from_w, q->fl.family, &fam, &q->fl.src))
 		return fail(w->err, "route: from '%.64s' is not %s like '%.64s'",
 			    q->from_w, family_name(q->fl.family), q->dst_w);
+	if ((q->have_sport || q->have_dport) && q->fl.proto != IPPROTO_TCP &&
+	    q->fl.proto != IPPROTO_UDP && q->fl.proto != IPPROTO_SCTP)
+		return fail(w->err, "route: 'sport'/'dport' need 'ipproto tcp', 'udp' or 'sctp'");
 	q->fl.iif = q->iif ? q->iif->ifindex : 0;
 	q->fl.oif = q->oif ? q->oif->ifindex : 0;
-	q->fl.hash = route_get_hash(&q->fl);
+	/* The hash the datapath computes for this flow (same policy). */
+	q->fl.hash = ip_flow_hash(q->fl.family, (const uint8_t *)&q->fl.src,
+				  (const uint8_t *)&q->fl.dst, q->fl.proto,
+				  q->fl.sport, q->fl.dport, 0);
 	return 0;
 }
 
+static void route_get_text(struct ctl_out *o, const struct route_get_req *q,
+			   const struct fib_result *res,
+			   const struct fib_rule *rule, const char *src)
+{
+	const struct fib_route *r = res->route;
+	const struct fib_nhobj *nho = fib_route_nhobj(r);
+	char a[ADDR_STR], gw[ADDR_STR], tb[12], dn[16];
+	int fam = q->fl.family;
+
+	out_addr(fam, &q->fl.dst, a);
+	out_text(o, "%s%s%s", r->type == FIB_UNICAST ? "" : fib_type_name(r->type),
+		 r->type == FIB_UNICAST ? "" : " ", a);
+	if (q->from_w)
+		out_text(o, " from %s", q->from_w);
+	if (nho)
+		out_text(o, " nhid %u", fib_nhobj_id(nho));
+	if (res->nh && res->nh->has_gw)
+		out_text(o, " via %s", out_addr(fam, &res->nh->gw, gw));
+	if (res->nh && res->nh->ifindex)
+		out_text(o, " dev %s", dev_name_or(res->nh->ifindex, dn, sizeof(dn)));
+	if (res->table)
+		out_text(o, " table %s", table_name(res->table, tb, sizeof(tb)));
+	if (src)
+		out_text(o, " src %s", src);
+	if (r->mtu)
+		out_text(o, " mtu %u", r->mtu);
+	if (q->iif)
+		out_text(o, " iif %s", q->iif->name);
+	out_text(o, " rule %u\n", rule->prio);
+}
+
+static void route_get_json(struct ctl_out *o, const struct route_get_req *q,
+			   const struct fib_result *res,
+			   const struct fib_rule *rule, const char *src)
+{
+	const struct fib_route *r = res->route;
+	const struct fib_nhobj *nho = fib_route_nhobj(r);
+	char a[ADDR_STR];
+
+	out_arr_begin(o, NULL);
+	out_obj_begin(o, NULL);
+	out_str(o, "type", fib_type_name(r->type));
+	out_str(o, "dst", out_addr(q->fl.family, &q->fl.dst, a));
+	if (q->from_w)
+		out_str(o, "from", q->from_w);
+	if (nho)
+		out_u64(o, "nhid", fib_nhobj_id(nho));
+	if (res->nh)
+		route_nh_json(o, q->fl.family, res->nh);
+	if (res->table)
+		out_u64(o, "table", res->table);
+	if (src)
+		out_str(o, "prefsrc", src);
+	if (r->mtu)
+		out_u64(o, "mtu", r->mtu);
+	if (q->iif)
+		out_str(o, "iif", q->iif->name);
+	out_u64(o, "rule", rule->prio);
+	out_str(o, "rule_action", fib_rule_action_name(rule->action));
+	out_obj_end(o);
+	out_arr_end(o);
+}
+
+/* `route get`: the decision for one flow, the table and the rule that
+ * made it (like `ip route get`, plus the rule priority). */
 static int route_get(struct words *w, struct ctl_out *o, int family)
 {
 	struct route_get_req q;
 	struct fib_result res;
+	struct fib_rule rule;
 	const struct fib_route *r;
-	char a[ADDR_STR], gw[ADDR_STR], src[ADDR_STR], tb[12], dn[16];
-	const char *tname;
+	char src[ADDR_STR];
 	union pkt_addr sa;
 	struct dev *nd = NULL;
 	bool have_src = false;
@@ -1342,10 +1568,9 @@ static int route_get(struct words *w, struct ctl_out *o, int family)
 	if (route_get_parse(w, &q, family) < 0)
 		return -1;
 	fam = q.fl.family;
-	if (!fib_lookup(&q.fl, &res) || !res.route)
+	if (!fib_rules_lookup_trace(&q.fl, &res, &rule) || !res.route)
 		return fail(w->err, "route: Network is unreachable (no route to %s)", q.dst_w);
 	r = res.route;
-	out_addr(fam, &q.fl.dst, a);
 	if (res.nh && res.nh->ifindex)
 		nd = dev_get(res.nh->ifindex);
 	if (r->has_prefsrc) {
@@ -1356,43 +1581,160 @@ static int route_get(struct words *w, struct ctl_out *o, int family)
 	}
 	if (have_src)
 		out_addr(fam, &sa, src);
-	tname = table_name(res.table, tb, sizeof(tb));
-
-	out_text(o, "%s%s%s", r->type == FIB_UNICAST ? "" : fib_type_name(r->type),
-		 r->type == FIB_UNICAST ? "" : " ", a);
-	if (q.from_w)
-		out_text(o, " from %s", q.from_w);
-	if (res.nh && res.nh->has_gw)
-		out_text(o, " via %s", out_addr(fam, &res.nh->gw, gw));
-	if (res.nh && res.nh->ifindex)
-		out_text(o, " dev %s", dev_name_or(res.nh->ifindex, dn, sizeof(dn)));
-	out_text(o, " table %s", tname);
-	if (have_src)
-		out_text(o, " src %s", src);
-	if (r->mtu)
-		out_text(o, " mtu %u", r->mtu);
-	if (q.iif)
-		out_text(o, " iif %s", q.iif->name);
-	out_text(o, "\n");
-
-	out_arr_begin(o, NULL);
-	out_obj_begin(o, NULL);
-	out_str(o, "type", fib_type_name(r->type));
-	out_str(o, "dst", a);
-	if (q.from_w)
-		out_str(o, "from", q.from_w);
-	if (res.nh)
-		route_nh_json(o, fam, res.nh);
-	out_u64(o, "table", res.table);
-	if (have_src)
-		out_str(o, "prefsrc", src);
-	if (r->mtu)
-		out_u64(o, "mtu", r->mtu);
-	if (q.iif)
-		out_str(o, "iif", q.iif->name);
-	out_obj_end(o);
-	out_arr_end(o);
+	route_get_text(o, &q, &res, &rule, have_src ? src : NULL);
+	route_get_json(o, &q, &res, &rule, have_src ? src : NULL);
 	return 0;
+}
+
+/* ------------------------------------------------------------- route load */
+
+/* Reads FILE line by line: words split as for the control socket. */
+struct load_file {
+	const char *path;
+	FILE *f;
+	char *line, *buf;
+	size_t cap, bufcap;
+	char **argv;
+	int argc;
+	unsigned lineno;
+};
+
+static int load_open(struct load_file *lf, const char *path, char *err)
+{
+	memset(lf, 0, sizeof(*lf));
+	lf->path = path;
+	lf->argv = calloc(CTL_WORDS_MAX, sizeof(*lf->argv));
+	if (!lf->argv)
+		return fail(err, "route: load: out of memory");
+	lf->f = fopen(path, "r");
+	if (!lf->f) {
+		free(lf->argv);
+		return fail(err, "route: load: cannot open '%.128s': %s", path,
+			    strerror(errno));
+	}
+	return 0;
+}
+
+static void load_close(struct load_file *lf)
+{
+	if (lf->f)
+		fclose(lf->f);
+	free(lf->line);
+	free(lf->buf);
+	free(lf->argv);
+}
+
+/* The next line with words: 1, 0 at the end, -1 on error (err set). */
+static int load_next(struct load_file *lf, char *err)
+{
+	char lerr[CTL_ERR_LEN];
+	ssize_t len;
+
+	for (;;) {
+		len = getline(&lf->line, &lf->cap, lf->f);
+		if (len < 0)
+			return ferror(lf->f) ? fail(err, "route: load: %.128s: read error: %s",
+						    lf->path, strerror(errno)) : 0;
+		lf->lineno++;
+		if (len > CTL_LINE_MAX)
+			return fail(err, "route: load: %.128s:%u: line too long",
+				    lf->path, lf->lineno);
+		if (lf->bufcap < (size_t)len + 1) {
+			char *nb = realloc(lf->buf, (size_t)len + 1);
+			if (!nb)
+				return fail(err, "route: load: out of memory");
+			lf->buf = nb;
+			lf->bufcap = (size_t)len + 1;
+		}
+		if (split_words(lf->line, lf->buf, lf->argv, &lf->argc, lerr) < 0)
+			return fail(err, "route: load: %.128s:%u: %s", lf->path,
+				    lf->lineno, lerr);
+		if (lf->argc > 0)
+			return 1;
+	}
+}
+
+/* Parse (apply: and apply) the current line, a `route [-4|-6] VERB ...`. */
+static int load_line(struct load_file *lf, struct route_req *q, bool apply,
+		     char *err)
+{
+	char lerr[CTL_ERR_LEN] = "";
+	struct words lw = { .argc = lf->argc, .argv = lf->argv, .i = 1,
+			    .cmd = "route", .err = lerr };
+	const char *verb;
+	int family = 0, rc;
+
+	if (!streq(lf->argv[0], "route"))
+		return fail(err, "route: load: %.128s:%u: '%.64s' is not a route command",
+			    lf->path, lf->lineno, lf->argv[0]);
+	while ((verb = w_peek(&lw)) && (streq(verb, "-4") || streq(verb, "-6"))) {
+		family = streq(verb, "-4") ? AF_INET : AF_INET6;
+		lw.i++;
+	}
+	verb = w_next(&lw);
+	if (!verb || !(streq(verb, "add") || streq(verb, "append") ||
+		       streq(verb, "replace") || route_verb_del(verb)))
+		return fail(err, "route: load: %.128s:%u: want route add, append, replace or del",
+			    lf->path, lf->lineno);
+	if (apply)
+		rc = route_apply(&lw, q, family, verb);
+	else
+		rc = route_parse(&lw, q, family, route_verb_del(verb));
+	if (rc < 0)
+		return fail(err, "route: load: %.128s:%u: %s", lf->path,
+			    lf->lineno, lerr);
+	return 0;
+}
+
+/* One pass over the file: check every line, or apply every line. */
+static int load_pass(const char *path, struct route_req *q, bool apply,
+		     char *err)
+{
+	struct load_file lf;
+	int rc;
+
+	if (load_open(&lf, path, err) < 0)
+		return -1;
+	while ((rc = load_next(&lf, err)) > 0)
+		if (load_line(&lf, q, apply, err) < 0) {
+			rc = -1;
+			break;
+		}
+	load_close(&lf);
+	return rc;
+}
+
+/* `route load FILE`: lines of `route add|append|replace|del ...`. Every
+ * line is checked first; then all are applied as one FIB batch (one grace
+ * period in all), undone entirely when a line fails to apply: either the
+ * whole file is in, or nothing changed. */
+static int route_load(struct words *w)
+{
+	const char *path = w_value(w, "load"), *extra;
+	struct route_req *q;
+	char berr[CTL_ERR_LEN];
+	int rc;
+
+	if (!path)
+		return -1;
+	extra = w_next(w);
+	if (extra)
+		return w_unknown(w, extra);
+	q = malloc(sizeof(*q));
+	if (!q)
+		return fail(w->err, "route: out of memory");
+	rc = load_pass(path, q, false, w->err);
+	if (rc == 0 && fib_batch_begin(berr) < 0)
+		rc = fail(w->err, "route: load: %s", berr);
+	else if (rc == 0) {
+		rc = load_pass(path, q, true, w->err);
+		if (rc < 0)
+			fib_batch_abort();
+		else
+			fib_batch_commit();
+	}
+	free(q);
+	return rc < 0 ? -1 : 0;
 }
 
 static int cmd_route(struct words *w, struct ctl_out *o)
@@ -1412,8 +1754,540 @@ static int cmd_route(struct words *w, struct ctl_out *o)
 		return route_change(w, family, verb);
 	if (streq(verb, "get"))
 		return route_get(w, o, family);
-	return fail(w->err, "route: unknown verb '%.64s' (add, del, replace, append, show, get)",
+	if (streq(verb, "load"))
+		return route_load(w);
+	return fail(w->err, "route: unknown verb '%.64s' (add, del, replace, append, show, get, load)",
 		    verb);
+}
+
+/* ---------------------------------------------------------------- nexthop */
+
+/* `group ID[,WEIGHT][/ID[,WEIGHT]]...` */
+static int nh_group_arg(struct words *w, struct fib_nhobj_req *q)
+{
+	const char *v = w_value(w, "group"), *p;
+	char item[32];
+	uint32_t id, weight;
+
+	if (!v)
+		return -1;
+	q->kind = FIB_NHO_GROUP;
+	for (p = v; *p;) {
+		size_t len = strcspn(p, "/");
+		char *comma;
+
+		if (q->ngrp >= FIB_NHG_MAX)
+			return fail(w->err, "nexthop: too many group members (max %u)",
+				    FIB_NHG_MAX);
+		if (len == 0 || len >= sizeof(item))
+			return fail(w->err, "nexthop: invalid group '%.64s' (want ID[,WEIGHT][/ID[,WEIGHT]]...)", v);
+		memcpy(item, p, len);
+		item[len] = '\0';
+		comma = strchr(item, ',');
+		weight = 1;
+		if (comma)
+			*comma = '\0';
+		if (!parse_u32(item, 1, UINT32_MAX, &id) ||
+		    (comma && !parse_u32(comma + 1, 1, FIB_NH_WEIGHT_MAX, &weight)))
+			return fail(w->err, "nexthop: invalid group member '%.*s' in '%.64s' (ID 1..%u, weight 1..%u)",
+				    (int)len, p, v, UINT32_MAX, FIB_NH_WEIGHT_MAX);
+		q->grp[q->ngrp].id = id;
+		q->grp[q->ngrp].weight = weight;
+		q->ngrp++;
+		p += len;
+		if (*p == '/' && !*++p)
+			return fail(w->err, "nexthop: invalid group '%.64s' (ends with '/')", v);
+	}
+	return 0;
+}
+
+struct nh_words {
+	bool have_id, have_via, have_dev, have_kind;
+	const char *gw_w;
+	int gw_family;
+};
+
+/* One word of `nexthop add|replace`. */
+static int nh_word(struct words *w, struct fib_nhobj_req *q,
+		   struct nh_words *nw, const char *k)
+{
+	const char *v;
+
+	if (streq(k, "id")) {
+		if (nw->have_id)
+			return w_dup(w, k);
+		nw->have_id = true;
+		return num_arg(w, "id", 1, UINT32_MAX, &q->id);
+	}
+	if (streq(k, "via")) {
+		if (nw->have_via)
+			return w_dup(w, k);
+		nw->have_via = true;
+		v = w_value(w, k);
+		if (!v)
+			return -1;
+		if (!parse_addr(v, 0, &nw->gw_family, &q->nh.gw))
+			return fail(w->err, "nexthop: invalid gateway '%.64s'", v);
+		nw->gw_w = v;
+		q->nh.has_gw = true;
+		return 0;
+	}
+	if (streq(k, "dev")) {
+		if (nw->have_dev)
+			return w_dup(w, k);
+		nw->have_dev = true;
+		return route_nh_dev(w, &q->nh, k);
+	}
+	if (streq(k, "blackhole") || streq(k, "group")) {
+		if (nw->have_kind)
+			return fail(w->err, "nexthop: 'blackhole' and 'group' exclude each other and come once");
+		nw->have_kind = true;
+		if (streq(k, "group"))
+			return nh_group_arg(w, q);
+		q->kind = FIB_NHO_BLACKHOLE;
+		return 0;
+	}
+	if (streq(k, "type")) {
+		v = w_value(w, k);
+		if (!v)
+			return -1;
+		if (!streq(v, "mpath"))
+			return fail(w->err, "nexthop: group type '%.64s' is not supported (mpath only)", v);
+		return 0;
+	}
+	return w_unknown(w, k);
+}
+
+static int nh_change(struct words *w, int family, bool replace)
+{
+	struct fib_nhobj_req *q = calloc(1, sizeof(*q));
+	struct nh_words nw = { 0 };
+	char ferr[CTL_ERR_LEN] = "";
+	const char *k;
+	int rc = -1;
+
+	if (!q)
+		return fail(w->err, "nexthop: out of memory");
+	q->kind = FIB_NHO_SINGLE;
+	while ((k = w_next(w)))
+		if (nh_word(w, q, &nw, k) < 0)
+			goto out;
+	if (replace && !nw.have_id) {
+		fail(w->err, "nexthop: replace needs 'id N'");
+		goto out;
+	}
+	if (q->kind != FIB_NHO_SINGLE && (nw.have_via || nw.have_dev)) {
+		fail(w->err, "nexthop: a %s takes no 'via' or 'dev'",
+		     q->kind == FIB_NHO_GROUP ? "group" : "blackhole");
+		goto out;
+	}
+	if (q->kind == FIB_NHO_SINGLE && !nw.have_via && !nw.have_dev) {
+		fail(w->err, "nexthop: need 'via GW [dev NAME]', 'dev NAME', 'blackhole' or 'group ...'");
+		goto out;
+	}
+	if (nw.gw_w && family && nw.gw_family != family) {
+		fail(w->err, "nexthop: gateway '%.64s' is not %s", nw.gw_w,
+		     family_name(family));
+		goto out;
+	}
+	if (nw.gw_w && !nw.have_dev &&
+	    !gw_lookup(FIB_TABLE_MAIN, nw.gw_family, &q->nh.gw, &q->nh.ifindex)) {
+		fail(w->err, "nexthop: gateway '%.64s' is not on a connected network (give 'dev NAME')",
+		     nw.gw_w);
+		goto out;
+	}
+	q->family = nw.gw_w ? (uint8_t)nw.gw_family : 0;
+	q->nh.weight = 1;
+	rc = fib_nhobj_add(q, replace, ferr);
+	if (rc < 0)
+		fail(w->err, "nexthop: %s: %s", replace ? "replace" : "add",
+		     ferr[0] ? ferr : strerror(-rc));
+out:
+	free(q);
+	return rc < 0 ? -1 : 0;
+}
+
+static int nh_del(struct words *w)
+{
+	char ferr[CTL_ERR_LEN] = "";
+	const char *k;
+	uint32_t id = 0;
+
+	while ((k = w_next(w))) {
+		if (!streq(k, "id"))
+			return w_unknown(w, k);
+		if (id)
+			return w_dup(w, k);
+		if (num_arg(w, "id", 1, UINT32_MAX, &id) < 0)
+			return -1;
+	}
+	if (!id)
+		return fail(w->err, "nexthop: del needs 'id N'");
+	if (fib_nhobj_del(id, ferr) < 0)
+		return fail(w->err, "nexthop: del: %s", ferr);
+	return 0;
+}
+
+struct nh_show {
+	struct ctl_out *o;
+	uint32_t id, ifindex;
+	bool groups;
+};
+
+static bool nh_dev_down(uint32_t ifindex)
+{
+	struct dev *d = dev_get(ifindex);
+
+	return !d || !d->oper_up;
+}
+
+static void nh_show_one(const struct fib_nhobj_req *d, void *arg)
+{
+	struct nh_show *ns = arg;
+	struct ctl_out *o = ns->o;
+	char a[ADDR_STR], dn[16];
+	bool down = d->kind == FIB_NHO_SINGLE && nh_dev_down(d->nh.ifindex);
+
+	if ((ns->id && d->id != ns->id) || (ns->groups && d->kind != FIB_NHO_GROUP) ||
+	    (ns->ifindex && (d->kind != FIB_NHO_SINGLE || d->nh.ifindex != ns->ifindex)))
+		return;
+	out_obj_begin(o, NULL);
+	out_u64(o, "id", d->id);
+	out_text(o, "id %u", d->id);
+	if (d->kind == FIB_NHO_BLACKHOLE) {
+		out_bool(o, "blackhole", true);
+		out_text(o, " blackhole");
+	} else if (d->kind == FIB_NHO_GROUP) {
+		out_text(o, " group ");
+		out_arr_begin(o, "group");
+		for (unsigned i = 0; i < d->ngrp; i++) {
+			out_obj_begin(o, NULL);
+			out_u64(o, "id", d->grp[i].id);
+			out_text(o, "%s%u", i ? "/" : "", d->grp[i].id);
+			if (d->grp[i].weight > 1) {
+				out_u64(o, "weight", d->grp[i].weight);
+				out_text(o, ",%u", d->grp[i].weight);
+			}
+			out_obj_end(o);
+		}
+		out_arr_end(o);
+	} else {
+		if (d->nh.has_gw) {
+			out_addr(d->family, &d->nh.gw, a);
+			out_str(o, "gateway", a);
+			out_text(o, " via %s", a);
+		}
+		out_str(o, "dev", dev_name_or(d->nh.ifindex, dn, sizeof(dn)));
+		out_text(o, " dev %s", dev_name_or(d->nh.ifindex, dn, sizeof(dn)));
+		out_str(o, "scope", d->nh.has_gw ? "global" : "link");
+		out_text(o, " scope %s", d->nh.has_gw ? "global" : "link");
+	}
+	out_arr_begin(o, "flags");
+	if (down) {
+		out_str(o, NULL, "linkdown");
+		out_text(o, " linkdown");
+	}
+	out_arr_end(o);
+	out_text(o, "\n");
+	out_obj_end(o);
+}
+
+static int nh_show(struct words *w, struct ctl_out *o, bool get)
+{
+	struct nh_show ns = { .o = o };
+	const char *k, *v;
+	struct dev *d;
+
+	while ((k = w_next(w))) {
+		if (streq(k, "id")) {
+			if (ns.id)
+				return w_dup(w, k);
+			if (num_arg(w, "id", 1, UINT32_MAX, &ns.id) < 0)
+				return -1;
+		} else if (streq(k, "dev") && !get) {
+			v = w_value(w, k);
+			if (!v || !(d = dev_arg(w, v)))
+				return -1;
+			ns.ifindex = d->ifindex;
+		} else if (streq(k, "groups") && !get) {
+			ns.groups = true;
+		} else {
+			return w_unknown(w, k);
+		}
+	}
+	if (get && !ns.id)
+		return fail(w->err, "nexthop: get needs 'id N'");
+	if (ns.id && !fib_nhobj_find(ns.id) && get)
+		return fail(w->err, "nexthop: no nexthop with id %u", ns.id);
+	out_arr_begin(o, NULL);
+	fib_nhobj_walk(nh_show_one, &ns);
+	out_arr_end(o);
+	return 0;
+}
+
+static void nh_count(const struct fib_nhobj_req *d, void *arg)
+{
+	(void)d;
+	(*(size_t *)arg)++;
+}
+
+static void nh_collect(const struct fib_nhobj_req *d, void *arg)
+{
+	uint32_t **p = arg;
+
+	*(*p)++ = d->id;
+}
+
+/* `nexthop flush`: delete every nexthop object (and the routes on them). */
+static int nh_flush(struct words *w)
+{
+	const char *k = w_next(w);
+	uint32_t *ids, *p;
+	size_t n = 0;
+	char ferr[CTL_ERR_LEN];
+
+	if (k)
+		return w_unknown(w, k);
+	fib_nhobj_walk(nh_count, &n);
+	ids = malloc((n ? n : 1) * sizeof(*ids));
+	if (!ids)
+		return fail(w->err, "nexthop: out of memory");
+	p = ids;
+	fib_nhobj_walk(nh_collect, &p);
+	/* a group whose last member went is gone already: skip it */
+	for (size_t i = 0; i < n; i++)
+		if (fib_nhobj_find(ids[i]))
+			fib_nhobj_del(ids[i], ferr);
+	free(ids);
+	return 0;
+}
+
+static int cmd_nexthop(struct words *w, struct ctl_out *o)
+{
+	const char *verb;
+	int family = 0;
+
+	while ((verb = w_peek(w)) && (streq(verb, "-4") || streq(verb, "-6"))) {
+		family = streq(verb, "-4") ? AF_INET : AF_INET6;
+		w->i++;
+	}
+	verb = w_next(w);
+	if (!verb || streq(verb, "show") || streq(verb, "list") || streq(verb, "ls"))
+		return nh_show(w, o, false);
+	if (streq(verb, "get"))
+		return nh_show(w, o, true);
+	if (streq(verb, "add") || streq(verb, "replace"))
+		return nh_change(w, family, streq(verb, "replace"));
+	if (streq(verb, "del") || streq(verb, "delete"))
+		return nh_del(w);
+	if (streq(verb, "flush"))
+		return nh_flush(w);
+	return fail(w->err, "nexthop: unknown verb '%.64s' (add, replace, del, show, get, flush)",
+		    verb);
+}
+
+/* ------------------------------------------------------------------- rule */
+
+struct rule_words {
+	int family;               /* from -4/-6 or an address, 0 = not yet */
+	const char *fam_w;        /* the word that fixed the family */
+	bool have_action, have_prio;
+	const char *src_w, *dst_w;
+};
+
+static int rule_family(struct words *w, struct rule_words *rw, int fam,
+		       const char *word)
+{
+	if (rw->family && rw->family != fam)
+		return fail(w->err, "rule: '%.64s' is %s but '%.64s' is %s", word,
+			    family_name(fam), rw->fam_w, family_name(rw->family));
+	rw->family = fam;
+	rw->fam_w = word;
+	return 0;
+}
+
+static int rule_prefix(struct words *w, struct rule_words *rw, const char *key,
+		       union pkt_addr *a, uint8_t *plen)
+{
+	const char *v = w_value(w, key);
+	int fam;
+
+	if (!v)
+		return -1;
+	if (streq(v, "all") || streq(v, "any")) {
+		*plen = 0;
+		return 0;
+	}
+	if (prefix_arg(w, v, 0, false, &fam, a, plen) < 0)
+		return -1;
+	return rule_family(w, rw, fam, v);
+}
+
+static int rule_dev(struct words *w, const char *key, uint32_t *ifindex,
+		    char *name)
+{
+	const char *v = w_value(w, key);
+	struct dev *d;
+
+	if (!v)
+		return -1;
+	if (!dev_name_valid(v))
+		return fail(w->err, "rule: invalid device name '%.64s'", v);
+	d = dev_by_name(v);
+	*ifindex = d ? d->ifindex : FIB_RULE_DETACHED;  /* Linux: detached */
+	snprintf(name, FIB_RULE_IFNAME, "%s", v);
+	return 0;
+}
+
+static int rule_action(struct words *w, struct fib_rule *r,
+		       struct rule_words *rw, const char *k)
+{
+	const char *v;
+
+	if (rw->have_action)
+		return fail(w->err, "rule: more than one action ('%.64s')", k);
+	rw->have_action = true;
+	if (streq(k, "lookup") || streq(k, "table")) {
+		r->action = FIB_RULE_LOOKUP;
+		v = w_value(w, k);
+		if (!v)
+			return -1;
+		if (parse_table(v, false, &r->table) < 0)
+			return fail(w->err, "rule: invalid table '%.64s'", v);
+		return 0;
+	}
+	if (streq(k, "goto")) {
+		r->action = FIB_RULE_GOTO;
+		return num_arg(w, k, 1, UINT32_MAX, &r->target);
+	}
+	r->action = streq(k, "blackhole") ? FIB_RULE_BLACKHOLE
+		    : streq(k, "unreachable") ? FIB_RULE_UNREACHABLE
+					       : FIB_RULE_PROHIBIT;
+	return 0;
+}
+
+/* One word of `rule add|del`. */
+static int rule_word(struct words *w, struct fib_rule *r, struct rule_words *rw,
+		     const char *k)
+{
+	uint32_t n;
+	char *slash;
+	const char *v;
+
+	if (streq(k, "not")) {
+		r->invert = true;
+	} else if (streq(k, "from")) {
+		if (rw->src_w)
+			return w_dup(w, k);
+		rw->src_w = k;
+		return rule_prefix(w, rw, k, &r->src, &r->src_len);
+	} else if (streq(k, "to")) {
+		if (rw->dst_w)
+			return w_dup(w, k);
+		rw->dst_w = k;
+		return rule_prefix(w, rw, k, &r->dst, &r->dst_len);
+	} else if (streq(k, "iif") || streq(k, "oif")) {
+		bool in = streq(k, "iif");
+		if (in ? r->iif_name[0] : r->oif_name[0])
+			return w_dup(w, k);
+		return rule_dev(w, k, in ? &r->iif : &r->oif,
+				in ? r->iif_name : r->oif_name);
+	} else if (streq(k, "ipproto")) {
+		if (r->ipproto)
+			return w_dup(w, k);
+		return ipproto_arg(w, k, &r->ipproto);
+	} else if (streq(k, "sport") || streq(k, "dport")) {
+		bool sp = streq(k, "sport");
+		if (sp ? r->sport_hi : r->dport_hi)
+			return w_dup(w, k);
+		return port_arg(w, k, true, sp ? &r->sport_lo : &r->dport_lo,
+				sp ? &r->sport_hi : &r->dport_hi);
+	} else if (streq(k, "dscp")) {
+		if (r->has_dscp)
+			return w_dup(w, k);
+		r->has_dscp = true;
+		if (num_arg(w, k, 0, 63, &n) < 0)
+			return -1;
+		r->dscp = (uint8_t)n;
+	} else if (streq(k, "fwmark")) {
+		char buf[32];
+		if (r->mark_mask)
+			return w_dup(w, k);
+		v = w_value(w, k);
+		if (!v)
+			return -1;
+		snprintf(buf, sizeof(buf), "%s", v);
+		slash = strchr(buf, '/');
+		if (slash)
+			*slash = '\0';
+		if (strlen(v) >= sizeof(buf) || !parse_u32(buf, 0, UINT32_MAX, &r->mark) ||
+		    (slash && !parse_u32(slash + 1, 1, UINT32_MAX, &r->mark_mask)))
+			return fail(w->err, "rule: invalid fwmark '%.64s' (N or N/MASK)", v);
+		if (!slash)
+			r->mark_mask = 0xffffffffu;
+	} else if (streq(k, "priority") || streq(k, "pref") ||
+		   streq(k, "preference") || streq(k, "order")) {
+		if (rw->have_prio)
+			return w_dup(w, k);
+		rw->have_prio = r->has_prio = true;
+		return num_arg(w, "priority", 0, UINT32_MAX, &r->prio);
+	} else if (streq(k, "lookup") || streq(k, "table") || streq(k, "goto") ||
+		   streq(k, "blackhole") || streq(k, "unreachable") ||
+		   streq(k, "prohibit")) {
+		return rule_action(w, r, rw, k);
+	} else {
+		return w_unknown(w, k);
+	}
+	return 0;
+}
+
+static int rule_change(struct words *w, int family, bool add)
+{
+	struct rule_words rw = { .family = family, .fam_w = family ? "-4/-6" : NULL };
+	struct fib_rule r;
+	char ferr[CTL_ERR_LEN] = "";
+	const char *k;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	while ((k = w_next(w)))
+		if (rule_word(w, &r, &rw, k) < 0)
+			return -1;
+	if (!add && !rw.have_action && !rw.have_prio && !r.src_len && !r.dst_len &&
+	    !r.iif_name[0] && !r.oif_name[0] && !r.mark_mask && !r.ipproto &&
+	    !r.sport_hi && !r.dport_hi && !r.has_dscp)
+		return fail(w->err, "rule: del needs a priority, a selector or an action");
+	if (add && !rw.have_action)
+		r.action = FIB_RULE_LOOKUP;   /* iproute2: lookup main */
+	r.family = (uint8_t)(rw.family ? rw.family : AF_INET);
+	rc = add ? fib_rule_add(&r, ferr) : fib_rule_del(&r, ferr);
+	if (rc < 0)
+		return fail(w->err, "rule: %s: %s", add ? "add" : "del",
+			    ferr[0] ? ferr : strerror(-rc));
+	return 0;
+}
+
+static int cmd_rule(struct words *w, struct ctl_out *o)
+{
+	const char *verb, *k;
+	int family = 0;
+
+	while ((verb = w_peek(w)) && (streq(verb, "-4") || streq(verb, "-6"))) {
+		family = streq(verb, "-4") ? AF_INET : AF_INET6;
+		w->i++;
+	}
+	verb = w_next(w);
+	if (!verb || streq(verb, "show") || streq(verb, "list") || streq(verb, "ls")) {
+		k = w_next(w);
+		if (k && !streq(k, "all"))
+			return w_unknown(w, k);
+		/* like `ip rule`: IPv4 unless -6; `all` shows both */
+		fib_rules_show(o, k ? family : family ? family : AF_INET);
+		return 0;
+	}
+	if (streq(verb, "add") || streq(verb, "del") || streq(verb, "delete"))
+		return rule_change(w, family, streq(verb, "add"));
+	return fail(w->err, "rule: unknown verb '%.64s' (add, del, show)", verb);
 }
 
 /* ------------------------------------------------------------------ neigh */
@@ -1714,6 +2588,28 @@ static void sysctl_print(struct ctl_out *o, const struct sysctl_var *v)
 	out_u64(o, v->name, val);
 }
 
+/* A variable of sysctl.c's table or of the FIB's (fib_sysctl_vars). */
+static const struct sysctl_var *sysctl_lookup(const char *name)
+{
+	const struct sysctl_var *v = sysctl_find(name), *fv;
+	unsigned n;
+	size_t j, len = strlen(name);
+
+	if (v)
+		return v;
+	fv = fib_sysctl_vars(&n);
+	for (unsigned i = 0; i < n; i++) {
+		if (strlen(fv[i].name) != len)
+			continue;
+		for (j = 0; j < len; j++)
+			if ((name[j] == '/' ? '.' : name[j]) != fv[i].name[j])
+				break;
+		if (j == len)
+			return &fv[i];
+	}
+	return NULL;
+}
+
 static int cmd_sysctl(struct words *w, struct ctl_out *o)
 {
 	const struct sysctl_var *vars[CTL_WORDS_MAX];
@@ -1730,8 +2626,11 @@ static int cmd_sysctl(struct words *w, struct ctl_out *o)
 		if (streq(k, "-a")) {
 			if (n || w->i < w->argc)
 				return fail(w->err, "sysctl: '-a' takes no other arguments");
-			all = sysctl_vars(&nall);
 			out_obj_begin(o, NULL);
+			all = sysctl_vars(&nall);
+			for (i = 0; i < nall; i++)
+				sysctl_print(o, &all[i]);
+			all = fib_sysctl_vars(&nall);
 			for (i = 0; i < nall; i++)
 				sysctl_print(o, &all[i]);
 			out_obj_end(o);
@@ -1745,7 +2644,7 @@ static int cmd_sysctl(struct words *w, struct ctl_out *o)
 		if (eq && (size_t)(eq - k) >= sizeof(name))
 			return fail(w->err, "sysctl: unknown variable '%.64s'", k);
 		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - k) : 127, k);
-		vars[n] = sysctl_find(name);
+		vars[n] = sysctl_lookup(name);
 		if (!vars[n])
 			return fail(w->err, "sysctl: unknown variable '%.64s'", name);
 		sets[n] = eq != NULL;
@@ -1776,10 +2675,20 @@ static const char help_text[] =
 	"addr show [dev NAME]\n"
 	"route [-4|-6] add|del|replace|append [TYPE] PREFIX [via GW] [dev NAME]\n"
 	"      [metric N] [table N] [src ADDR] [mtu N] [proto static|kernel]\n"
-	"      [nexthop via GW [dev NAME] [weight N]]...\n"
+	"      [nexthop via GW [dev NAME] [weight N]]... | [nhid ID]\n"
 	"  TYPE := unicast|blackhole|unreachable|prohibit   PREFIX := A/PLEN|A|default\n"
-	"route [-4|-6] show [table N|main|local|all] [dev NAME] [PREFIX]\n"
-	"route get ADDR [from ADDR] [iif NAME] [oif NAME] [mark N]\n"
+	"  TABLE := N|main|local|default\n"
+	"route [-4|-6] show [table TABLE|all] [dev NAME] [nhid ID] [PREFIX]\n"
+	"route get ADDR [from ADDR] [iif NAME] [oif NAME] [mark N] [dscp N]\n"
+	"      [ipproto tcp|udp|N [sport N] [dport N]]\n"
+	"route load FILE      (lines of route add|append|replace|del; all or nothing)\n"
+	"nexthop [-4|-6] add|replace [id ID] [via GW] [dev NAME] | blackhole |\n"
+	"      group ID[,WEIGHT][/ID[,WEIGHT]]... [type mpath]\n"
+	"nexthop del id ID | show [id ID] [dev NAME] [groups] | get id ID | flush\n"
+	"rule [-4|-6] add|del [not] [from PREFIX] [to PREFIX] [iif NAME] [oif NAME]\n"
+	"      [ipproto P] [sport N[-M]] [dport N[-M]] [dscp N] [fwmark N[/M]]\n"
+	"      [priority N] [lookup TABLE | blackhole | unreachable | prohibit | goto N]\n"
+	"rule [-4|-6] show [all]\n"
 	"neigh add|replace ADDR lladdr MAC dev NAME\n"
 	"neigh del ADDR dev NAME\n"
 	"neigh show [dev NAME]\n"
@@ -1815,6 +2724,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "addr", "addr", cmd_addr },
 	{ "address", "addr", cmd_addr },
 	{ "route", "route", cmd_route },
+	{ "nexthop", "nexthop", cmd_nexthop },
+	{ "rule", "rule", cmd_rule },
 	{ "neigh", "neigh", cmd_neigh },
 	{ "neighbor", "neigh", cmd_neigh },
 	{ "neighbour", "neigh", cmd_neigh },

@@ -8,6 +8,21 @@
  *             output (ok) or the one-line error message (error).
  * The server closes the connection after the response.
  *
+ * Streaming replies (`capture`, the only command that streams): instead of
+ * the response above, a sequence of records, each u8 type, u32 length and
+ * that many bytes:
+ *   0x10 START  the "listening on ..." banner (text);
+ *   0x11 DATA   output for the client to write as is: the pcap file header,
+ *               pcap records, or text / JSON lines;
+ *   0x12 END    u8 exit code (0 normal end, 1 abnormal: device deleted,
+ *               daemon stopping), then the summary text; the server closes.
+ * A capture that cannot start answers with the ordinary error response.
+ * The client stops a capture by shutting down its sending side (the server
+ * then ends the stream with END) or by closing the connection. Records are
+ * queued per client up to CTL_STREAM_SOFT bytes; beyond that the capture's
+ * own bounded queue fills and counts drops. A streaming client whose
+ * pending output does not move for CTL_STREAM_STALL_MS is dropped.
+ *
  * Everything is non-blocking. ctl_server_fd() is an epoll fd of our own that
  * holds the listening socket, every client socket and a timerfd, so the
  * daemon watches one fd and ctl_server_handle() serves whatever is ready:
@@ -34,6 +49,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "ctl/capture.h"
 #include "ctl/cmd.h"
 #include "ctl/out.h"
 
@@ -43,6 +59,12 @@
 #define CTL_REQ_MAX (5u + CTL_ARGS_MAX * (4u + CTL_ARG_LEN_MAX))
 #define CTL_TIMEOUT_MS 5000u
 #define CTL_ERR_LEN 256
+#define CTL_STREAM_SOFT (1u << 20)   /* output queued before pausing a capture */
+#define CTL_STREAM_STALL_MS 30000u
+#define CTL_STREAM_POLL_MS 20u       /* how often running captures are drained */
+
+/* Stream record types. */
+enum { STREAM_START = 0x10, STREAM_DATA = 0x11, STREAM_END = 0x12 };
 
 struct ctl_client {
 	int fd;
@@ -55,6 +77,15 @@ struct ctl_client {
 	uint8_t hdr[5];
 	char *body;
 	size_t body_len, sent;
+	/* streaming reply (capture) */
+	bool stream;
+	bool rd_eof;              /* the client shut down its sending side */
+	uint32_t ev;              /* epoll interest now registered */
+	struct cap_session *cap;  /* NULL once END is queued */
+	enum cap_end end;         /* why the stream ends; CAP_RUNNING while not */
+	uint8_t *obuf;
+	size_t olen, ocap, osent;
+	uint64_t progress_ms;     /* last time pending output moved */
 };
 
 static struct {
@@ -172,8 +203,10 @@ static void client_close(unsigned slot)
 	if (!c)
 		return;
 	close(c->fd); /* also leaves the epoll set */
+	cap_stop(c->cap);
 	free(c->in);
 	free(c->body);
+	free(c->obuf);
 	free(c);
 	srv.cl[slot] = NULL;
 	srv.ncl--;
@@ -235,6 +268,236 @@ static void client_error(unsigned slot, const char *msg)
 		return;
 	}
 	client_respond(slot, 1, body, strlen(body));
+}
+
+/* ------------------------------------------------ streaming (capture) */
+
+/* Register the epoll interest a streaming client needs now: its reading
+ * side until it shuts it down, writability while output is pending. */
+static void stream_interest(unsigned slot)
+{
+	struct ctl_client *c = srv.cl[slot];
+	uint32_t ev = (c->rd_eof ? 0 : EPOLLIN | EPOLLRDHUP) |
+		      (c->olen > c->osent ? EPOLLOUT : 0);
+
+	if (ev == c->ev)
+		return;
+	if (ep_set(EPOLL_CTL_MOD, c->fd, ev, slot) < 0) {
+		client_close(slot);
+		return;
+	}
+	c->ev = ev;
+}
+
+/* Room for a record of up to n body bytes at the end of the output;
+ * returns where the body goes, or NULL on no memory. */
+static uint8_t *stream_reserve(struct ctl_client *c, size_t n)
+{
+	if (c->osent && c->osent == c->olen)
+		c->olen = c->osent = 0;
+	if (c->olen + 5 + n > c->ocap) {
+		size_t cap = c->ocap ? c->ocap : 65536;
+		uint8_t *nb;
+
+		if (c->osent) { /* move the unsent tail to the front first */
+			memmove(c->obuf, c->obuf + c->osent, c->olen - c->osent);
+			c->olen -= c->osent;
+			c->osent = 0;
+		}
+		while (c->olen + 5 + n > cap)
+			cap *= 2;
+		if (cap != c->ocap) {
+			nb = realloc(c->obuf, cap);
+			if (!nb)
+				return NULL;
+			c->obuf = nb;
+			c->ocap = cap;
+		}
+	}
+	return c->obuf + c->olen + 5;
+}
+
+/* Close a record whose body (len bytes) was written after stream_reserve. */
+static void stream_commit(struct ctl_client *c, uint8_t type, size_t len)
+{
+	uint32_t n = htonl((uint32_t)len);
+
+	if (c->olen == c->osent)
+		c->progress_ms = time_ms();
+	c->obuf[c->olen] = type;
+	memcpy(c->obuf + c->olen + 1, &n, 4);
+	c->olen += 5 + len;
+}
+
+static bool stream_put(struct ctl_client *c, uint8_t type, const void *a,
+		       size_t alen, const void *b, size_t blen)
+{
+	uint8_t *p = stream_reserve(c, alen + blen);
+
+	if (!p)
+		return false;
+	memcpy(p, a, alen);
+	if (blen)
+		memcpy(p + alen, b, blen);
+	stream_commit(c, type, alen + blen);
+	return true;
+}
+
+/* Send what the socket takes; closes the client once the stream is over
+ * and sent, or when the client is gone. false when the slot was closed. */
+static bool stream_flush(unsigned slot)
+{
+	struct ctl_client *c = srv.cl[slot];
+
+	while (c->osent < c->olen) {
+		ssize_t n = send(c->fd, c->obuf + c->osent, c->olen - c->osent,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0) {
+			client_close(slot);
+			return false;
+		}
+		c->osent += (size_t)n;
+		c->progress_ms = time_ms();
+	}
+	if (!c->cap && c->osent == c->olen) {
+		client_close(slot); /* END sent */
+		return false;
+	}
+	stream_interest(slot);
+	return srv.cl[slot] != NULL;
+}
+
+/* Queue END with the summary and free the capture. */
+static void stream_finish(unsigned slot)
+{
+	struct ctl_client *c = srv.cl[slot];
+	uint8_t code = c->end == CAP_END_GONE || c->end == CAP_END_SHUTDOWN;
+	char sum[512];
+
+	cap_summary(c->cap, c->end, sum, sizeof(sum));
+	cap_stop(c->cap);
+	c->cap = NULL;
+	if (!stream_put(c, STREAM_END, &code, 1, sum, strlen(sum)))
+		client_close(slot);
+}
+
+/* Move captured packets into the client's output and end the stream when
+ * its capture is over. */
+static void stream_pump(unsigned slot)
+{
+	struct ctl_client *c = srv.cl[slot];
+	struct cap_session *s = c->cap;
+	enum cap_end why;
+	bool empty = false;
+
+	if (!s) {
+		stream_flush(slot);
+		return;
+	}
+	why = cap_done(s, time_ms());
+	if (c->end == CAP_RUNNING)
+		c->end = why;
+	while (c->olen - c->osent < CTL_STREAM_SOFT &&
+	       cap_done(s, time_ms()) != CAP_END_COUNT) {
+		struct cap_rec *r = cap_pop(s);
+		uint8_t *p;
+
+		if (!r) {
+			empty = true;
+			break;
+		}
+		p = stream_reserve(c, cap_rec_out_max(s, r));
+		if (!p) {
+			cap_rec_free(s, r);
+			client_close(slot);
+			return;
+		}
+		stream_commit(c, STREAM_DATA, cap_rec_format(s, r, p));
+		cap_rec_free(s, r);
+		cap_delivered(s);
+	}
+	if (cap_done(s, time_ms()) == CAP_END_COUNT)
+		c->end = CAP_END_COUNT;
+	if (c->end != CAP_RUNNING) {
+		cap_detach(s); /* no new frames; what is queued still goes out */
+		if (empty || c->end == CAP_END_COUNT || c->end == CAP_END_SHUTDOWN)
+			stream_finish(slot);
+	}
+	if (srv.cl[slot])
+		stream_flush(slot);
+}
+
+/* Readable streaming client: it has nothing more to say, so data is
+ * ignored; EOF asks to stop; errors close. */
+static void stream_read(unsigned slot)
+{
+	struct ctl_client *c = srv.cl[slot];
+	uint8_t scratch[256];
+
+	for (;;) {
+		ssize_t n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n < 0) {
+			client_close(slot);
+			return;
+		}
+		c->rd_eof = true;
+		if (c->end == CAP_RUNNING)
+			c->end = CAP_END_CLIENT;
+		stream_pump(slot);
+		return;
+	}
+}
+
+static void stream_event(unsigned slot, uint32_t events)
+{
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+		stream_read(slot);
+		if (!srv.cl[slot])
+			return;
+	}
+	if (events & EPOLLOUT)
+		stream_flush(slot);
+}
+
+/* `capture ...`: start a capture and turn the connection into a stream. */
+static void stream_start(unsigned slot, int argc, char **argv, bool json)
+{
+	struct ctl_client *c = srv.cl[slot];
+	uint8_t fhdr[CAP_PCAP_FILE_HDR];
+	char err[CTL_ERR_LEN], banner[256];
+	struct cap_opts o;
+
+	if (cap_parse(argc, argv, json, &o, err) < 0 ||
+	    !(c->cap = cap_start(&o, err))) {
+		client_error(slot, err);
+		return;
+	}
+	free(c->in);
+	c->in = NULL;
+	c->in_len = c->in_cap = 0;
+	c->stream = true;
+	c->ev = EPOLLIN;
+	c->progress_ms = time_ms();
+	cap_banner(c->cap, banner, sizeof(banner));
+	cap_pcap_file_header(fhdr, o.snaplen);
+	if (!stream_put(c, STREAM_START, banner, strlen(banner), NULL, 0) ||
+	    (o.format == CAP_FMT_PCAP &&
+	     !stream_put(c, STREAM_DATA, fhdr, sizeof(fhdr), NULL, 0))) {
+		client_close(slot);
+		return;
+	}
+	stream_flush(slot);
 }
 
 enum { REQ_PARTIAL, REQ_DONE, REQ_BAD };
@@ -313,10 +576,17 @@ static void client_exec(unsigned slot, uint32_t argc)
 		pos += n + 1;
 		off += 4 + n;
 	}
+	if (strcmp(argv[0], "capture") == 0) {
+		stream_start(slot, (int)argc, argv, c->in[0] & 1);
+		free(argv);
+		free(strs);
+		return;
+	}
 	out_init(&out, c->in[0] & 1);
 	rc = ctl_exec((int)argc, argv, &out, err);
 	free(argv);
 	free(strs);
+	cap_check_devices(); /* the command may have deleted captured devices */
 	if (rc < 0 || out.len > UINT32_MAX / 2) {
 		out_fini(&out);
 		client_error(slot, rc < 0 ? err : "output too large");
@@ -419,14 +689,27 @@ static void reap_and_arm(void)
 	unsigned i;
 
 	for (i = 0; i < CTL_CLIENTS_MAX; i++) {
-		if (!srv.cl[i])
+		struct ctl_client *c = srv.cl[i];
+		uint64_t due;
+
+		if (!c)
 			continue;
-		if (srv.cl[i]->deadline_ms <= now) {
-			client_close(i);
-			continue;
+		if (c->stream) {
+			if (c->olen > c->osent &&
+			    now - c->progress_ms >= CTL_STREAM_STALL_MS) {
+				client_close(i); /* not reading its capture */
+				continue;
+			}
+			due = now + CTL_STREAM_POLL_MS;
+		} else {
+			if (c->deadline_ms <= now) {
+				client_close(i);
+				continue;
+			}
+			due = c->deadline_ms;
 		}
-		if (!next || srv.cl[i]->deadline_ms < next)
-			next = srv.cl[i]->deadline_ms;
+		if (!next || due < next)
+			next = due;
 	}
 	memset(&its, 0, sizeof(its));
 	if (next) {
@@ -467,12 +750,18 @@ void ctl_server_handle(void)
 			if (read(srv.tfd, &ticks, sizeof(ticks)) < 0)
 				ticks = 0;
 		} else if (tag < CTL_CLIENTS_MAX && srv.cl[tag]) {
-			if (srv.cl[tag]->writing)
+			if (srv.cl[tag]->stream)
+				stream_event(tag, ev[i].events);
+			else if (srv.cl[tag]->writing)
 				client_write(tag);
 			else
 				client_read(tag);
 		}
 	}
+	cap_check_devices();
+	for (i = 0; i < (int)CTL_CLIENTS_MAX; i++)
+		if (srv.cl[i] && srv.cl[i]->stream)
+			stream_pump((unsigned)i);
 	reap_and_arm();
 	update_listening();
 }
@@ -481,8 +770,15 @@ void ctl_server_stop(void)
 {
 	unsigned i;
 
-	for (i = 0; i < CTL_CLIENTS_MAX; i++)
+	for (i = 0; i < CTL_CLIENTS_MAX; i++) {
+		struct ctl_client *c = srv.cl[i];
+
+		if (c && c->stream && c->cap) { /* tell it why, if it listens */
+			c->end = CAP_END_SHUTDOWN;
+			stream_pump(i);
+		}
 		client_close(i);
+	}
 	if (srv.lfd >= 0) {
 		close(srv.lfd);
 		if (srv.path[0])

@@ -21,6 +21,11 @@ static const struct dev_driver *const drivers[] = {
 	&pcap_driver,
 	&gen_driver,
 	&null_driver,
+	&bond_driver,
+	&vrf_driver,
+	&vlan_driver,
+	&macvlan_driver,
+	&bridge_driver,
 	NULL,
 };
 

@@ -21,6 +21,11 @@ extern const struct dev_driver tap_driver;
 extern const struct dev_driver pcap_driver;
 extern const struct dev_driver gen_driver;
 extern const struct dev_driver null_driver;
+extern const struct dev_driver bond_driver;
+extern const struct dev_driver vrf_driver;
+extern const struct dev_driver vlan_driver;
+extern const struct dev_driver macvlan_driver;
+extern const struct dev_driver bridge_driver;
 
 #define DRV_ERR_SIZE 256u
 

@@ -4,7 +4,13 @@
  * priority (equal priorities keep insertion order, as in Linux). A change
  * copies the array, edits the copy, publishes it with rcu_assign_pointer()
  * and frees the old one after a grace period; readers walk whatever array
- * they loaded, without locks. Rules are few, so copying is cheap. */
+ * they loaded, without locks. Rules are few, so copying is cheap. A `goto`
+ * is resolved while walking: it can only jump forward (to a higher
+ * priority), so it finds its target by scanning on from where it stands,
+ * and a walk always ends. Rules name their devices: when a device goes
+ * away its rules detach (match no packet) and attach again to a new device
+ * of that name, so an ifindex reused by another device never inherits
+ * them. */
 #include "fib/fib_rules.h"
 
 #include <arpa/inet.h>
@@ -80,6 +86,8 @@ const char *fib_rule_action_name(uint8_t action)
 		return "unreachable";
 	case FIB_RULE_PROHIBIT:
 		return "prohibit";
+	case FIB_RULE_GOTO:
+		return "goto";
 	default:
 		return "unknown";
 	}
@@ -187,6 +195,62 @@ static int check_selector(int family, const char *what,
 	return 0;
 }
 
+static int check_range(const char *what, uint16_t lo, uint16_t hi,
+		       char *err)
+{
+	if ((hi == 0 && lo != 0) || lo > hi) {
+		rule_err(err, "invalid %s range %u-%u", what, lo, hi);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_dev(const char *what, uint32_t ifindex, const char *name,
+		     char *err)
+{
+	if (ifindex == FIB_RULE_DETACHED && !name[0]) {
+		rule_err(err, "a detached %s needs a device name", what);
+		return -EINVAL;
+	}
+	if (strnlen(name, FIB_RULE_IFNAME) == FIB_RULE_IFNAME) {
+		rule_err(err, "%s device name is too long", what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The selectors and action fields that are not addresses. */
+static int check_fields(const struct fib_rule *r, char *err)
+{
+	int rc;
+
+	if (r->action < FIB_RULE_LOOKUP || r->action > FIB_RULE_GOTO) {
+		rule_err(err, "unknown rule action %u", r->action);
+		return -EINVAL;
+	}
+	if (r->action == FIB_RULE_GOTO && !r->target) {
+		rule_err(err, "a goto rule needs a target priority");
+		return -EINVAL;
+	}
+	if (r->action != FIB_RULE_GOTO && r->target) {
+		rule_err(err, "only a goto rule takes a target");
+		return -EINVAL;
+	}
+	if (r->has_dscp && r->dscp > 63) {
+		rule_err(err, "invalid dscp %u (0..63)", r->dscp);
+		return -EINVAL;
+	}
+	rc = check_range("source port", r->sport_lo, r->sport_hi, err);
+	if (!rc)
+		rc = check_range("destination port", r->dport_lo, r->dport_hi,
+				 err);
+	if (!rc)
+		rc = check_dev("iif", r->iif, r->iif_name, err);
+	if (!rc)
+		rc = check_dev("oif", r->oif, r->oif_name, err);
+	return rc;
+}
+
 /* Check r and build the stored form (normalized) in out. */
 static int rule_prepare(const struct fib_rule *r, struct fib_rule *out,
 			char *err)
@@ -197,10 +261,9 @@ static int rule_prepare(const struct fib_rule *r, struct fib_rule *out,
 		rule_err(err, "unsupported address family %d", r->family);
 		return -EINVAL;
 	}
-	if (r->action < FIB_RULE_LOOKUP || r->action > FIB_RULE_PROHIBIT) {
-		rule_err(err, "unknown rule action %u", r->action);
-		return -EINVAL;
-	}
+	rc = check_fields(r, err);
+	if (rc)
+		return rc;
 	if (r->action != FIB_RULE_LOOKUP && r->table) {
 		rule_err(err, "a %s rule takes no table",
 			 fib_rule_action_name(r->action));
@@ -213,6 +276,8 @@ static int rule_prepare(const struct fib_rule *r, struct fib_rule *out,
 	if (rc)
 		return rc;
 	*out = *r;
+	if (!r->has_dscp)
+		out->dscp = 0;
 	out->has_prio = true;
 	out->src = addr_norm(r->family, &r->src);
 	out->dst = addr_norm(r->family, &r->dst);
@@ -233,7 +298,13 @@ static bool rule_equal(const struct fib_rule *a, const struct fib_rule *b)
 	       a->table == b->table && a->src_len == b->src_len &&
 	       a->dst_len == b->dst_len && a->iif == b->iif &&
 	       a->oif == b->oif && a->mark == b->mark &&
-	       a->mark_mask == b->mark_mask &&
+	       a->mark_mask == b->mark_mask && a->ipproto == b->ipproto &&
+	       a->sport_lo == b->sport_lo && a->sport_hi == b->sport_hi &&
+	       a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi &&
+	       a->has_dscp == b->has_dscp && a->dscp == b->dscp &&
+	       a->target == b->target &&
+	       strcmp(a->iif_name, b->iif_name) == 0 &&
+	       strcmp(a->oif_name, b->oif_name) == 0 &&
 	       fib_prefix_match(a->family, &a->src, bits, &b->src) &&
 	       fib_prefix_match(a->family, &a->dst, bits, &b->dst);
 }
@@ -266,6 +337,11 @@ int fib_rule_add(const struct fib_rule *r, char *err)
 	}
 	if (!r->has_prio)
 		nr.prio = auto_prio(old);
+	if (nr.action == FIB_RULE_GOTO && nr.target <= nr.prio) {
+		rule_err(err, "goto %u from priority %u: a goto must jump "
+			 "forward (to a higher priority)", nr.target, nr.prio);
+		return -EINVAL;
+	}
 	if (old->n >= FIB_RULES_MAX) {
 		rule_err(err, "too many rules (max %u)", FIB_RULES_MAX);
 		return -ENOSPC;
@@ -296,7 +372,16 @@ static bool del_matches(const struct fib_rule *w, const struct fib_rule *h)
 	    (w->action && w->action != h->action) ||
 	    (w->table && w->table != h->table) ||
 	    (w->invert && !h->invert) ||
-	    (w->iif && w->iif != h->iif) || (w->oif && w->oif != h->oif))
+	    (w->iif && w->iif != h->iif) || (w->oif && w->oif != h->oif) ||
+	    (w->iif_name[0] && strcmp(w->iif_name, h->iif_name)) ||
+	    (w->oif_name[0] && strcmp(w->oif_name, h->oif_name)) ||
+	    (w->ipproto && w->ipproto != h->ipproto) ||
+	    (w->has_dscp && (!h->has_dscp || w->dscp != h->dscp)) ||
+	    (w->target && w->target != h->target) ||
+	    (w->sport_hi && (w->sport_lo != h->sport_lo ||
+			     w->sport_hi != h->sport_hi)) ||
+	    (w->dport_hi && (w->dport_lo != h->dport_lo ||
+			     w->dport_hi != h->dport_hi)))
 		return false;
 	if ((w->mark || w->mark_mask) &&
 	    (w->mark != h->mark ||
@@ -339,11 +424,20 @@ int fib_rule_del(const struct fib_rule *r, char *err)
 
 /* ---- lookup ---- */
 
+static bool port_in(uint16_t lo, uint16_t hi, uint16_t port)
+{
+	return !hi || (port >= lo && port <= hi);
+}
+
 static bool rule_match(const struct fib_rule *r, const struct fib_flow *fl)
 {
 	bool m = (!r->iif || r->iif == fl->iif) &&
 		 (!r->oif || r->oif == fl->oif) &&
 		 ((fl->mark ^ r->mark) & r->mark_mask) == 0 &&
+		 (!r->ipproto || r->ipproto == fl->proto) &&
+		 port_in(r->sport_lo, r->sport_hi, fl->sport) &&
+		 port_in(r->dport_lo, r->dport_hi, fl->dport) &&
+		 (!r->has_dscp || r->dscp == fl->dscp) &&
 		 (!r->src_len ||
 		  fib_prefix_match(fl->family, &r->src, r->src_len, &fl->src)) &&
 		 (!r->dst_len ||
@@ -352,31 +446,142 @@ static bool rule_match(const struct fib_rule *r, const struct fib_flow *fl)
 	return m != r->invert;
 }
 
-bool fib_rules_lookup(const struct fib_flow *fl, struct fib_result *res)
+/* Index of the first rule of priority prio after index i, or s->n. */
+static uint32_t goto_index(const struct fib_rule_set *s, uint32_t i,
+			   uint32_t prio)
+{
+	while (i < s->n && s->r[i].prio < prio)
+		i++;
+	return i < s->n && s->r[i].prio == prio ? i : s->n;
+}
+
+/* The rule that decides fl, with the result in res; NULL when none. */
+static const struct fib_rule *rules_eval(const struct fib_flow *fl,
+					 struct fib_result *res)
 {
 	const struct fib_rule_set *s;
 	const struct fib_rule *r;
+	uint32_t j;
 
 	if (!family_ok(fl->family))
-		return false;
+		return NULL;
 	s = rcu_dereference(rule_sets[family_idx(fl->family)]);
 	for (uint32_t i = 0; s && i < s->n; i++) {
 		r = &s->r[i];
 		if (!rule_match(r, fl))
 			continue;
-		if (r->action == FIB_RULE_LOOKUP) {
+		switch (r->action) {
+		case FIB_RULE_LOOKUP:
 			if (fib_table_lookup(r->table, fl->family, &fl->dst,
 					     fl->hash, res))
-				return true;
+				return r;
 			continue;
+		case FIB_RULE_GOTO:
+			j = goto_index(s, i + 1, r->target);
+			if (j < s->n)
+				i = j - 1;   /* the loop steps to j */
+			continue;
+		default:
+			break;
 		}
 		res->route = &rule_routes[family_idx(fl->family)]
 					 [r->action - FIB_RULE_BLACKHOLE];
 		res->nh = NULL;
 		res->table = FIB_TABLE_UNSPEC;
-		return true;
+		return r;
 	}
-	return false;
+	return NULL;
+}
+
+bool fib_rules_lookup(const struct fib_flow *fl, struct fib_result *res)
+{
+	return rules_eval(fl, res) != NULL;
+}
+
+bool fib_rules_lookup_trace(const struct fib_flow *fl, struct fib_result *res,
+			    struct fib_rule *rule)
+{
+	const struct fib_rule *r = rules_eval(fl, res);
+
+	if (r)
+		*rule = *r;
+	return r != NULL;
+}
+
+/* ---- device events ---- */
+
+/* Does a rule's device (ifindex cur, name cur_name) move from `from`? A
+ * detached device moves only to a device of its name. */
+static bool rebinds(uint32_t cur, const char *cur_name, uint32_t from,
+		    const char *name)
+{
+	return cur == from &&
+	       (from != FIB_RULE_DETACHED || strcmp(cur_name, name) == 0);
+}
+
+/* A copy of family f's rules with every iif/oif that rebinds() from `from`
+ * set to `to` (and named `name`); NULL when nothing changes, or when out of
+ * memory (*oom set). */
+static struct fib_rule_set *set_rebind(unsigned f, uint32_t from, uint32_t to,
+				       const char *name, bool *oom)
+{
+	const struct fib_rule_set *old = rule_sets[f];
+	struct fib_rule_set *s;
+	bool any = false;
+
+	*oom = false;
+	for (uint32_t i = 0; old && i < old->n; i++)
+		any |= rebinds(old->r[i].iif, old->r[i].iif_name, from, name) ||
+		       rebinds(old->r[i].oif, old->r[i].oif_name, from, name);
+	if (!any)
+		return NULL;
+	s = set_alloc(old->n);
+	if (!s) {
+		*oom = true;
+		return NULL;
+	}
+	memcpy(s->r, old->r, old->n * sizeof(s->r[0]));
+	for (uint32_t i = 0; i < s->n; i++) {
+		struct fib_rule *r = &s->r[i];
+
+		if (rebinds(r->iif, r->iif_name, from, name)) {
+			r->iif = to;
+			snprintf(r->iif_name, sizeof(r->iif_name), "%s", name);
+		}
+		if (rebinds(r->oif, r->oif_name, from, name)) {
+			r->oif = to;
+			snprintf(r->oif_name, sizeof(r->oif_name), "%s", name);
+		}
+	}
+	return s;
+}
+
+static void rules_rebind(uint32_t from, uint32_t to, const char *name)
+{
+	static const int fams[] = { AF_INET, AF_INET6 };
+	struct fib_rule_set *s;
+	bool oom;
+
+	for (unsigned f = 0; f < ARRAY_SIZE(fams); f++) {
+		s = set_rebind(f, from, to, name, &oom);
+		if (s)
+			set_publish(fams[f], s);
+		else if (oom)
+			log_msg(LOG_ERR, "rules: out of memory following "
+				"device %s; its rules are unchanged", name);
+	}
+}
+
+void fib_rules_dev_added(uint32_t ifindex, const char *name)
+{
+	if (ifindex && name && name[0])
+		rules_rebind(FIB_RULE_DETACHED, ifindex, name);
+}
+
+void fib_rules_dev_removed(uint32_t ifindex, const char *name)
+{
+	if (ifindex && name && name[0])
+		rules_rebind(ifindex, FIB_RULE_DETACHED, name);
 }
 
 /* ---- walk / show ---- */
@@ -444,11 +649,95 @@ static void show_sel(struct ctl_out *out, int family, const char *sep,
 		out_text(out, "%s%s %s/%u", sep, word, buf, plen);
 }
 
-static void show_rule(const struct fib_rule *r, void *arg)
+/* `iif NAME` / `oif NAME`, "[detached]" when the device is gone. */
+static void show_dev(struct ctl_out *out, const char *word, uint32_t ifindex,
+		     const char *rname)
 {
-	struct ctl_out *out = arg;
-	char buf[32], num[16];
+	char buf[32], key[24];
+	const char *name = rname[0] ? rname : dev_name_of(ifindex, buf,
+							   sizeof(buf));
+
+	out_str(out, word, name);
+	out_text(out, " %s %s", word, name);
+	if (ifindex == FIB_RULE_DETACHED) {
+		snprintf(key, sizeof(key), "%s_detached", word);
+		out_bool(out, key, true);
+		out_text(out, " [detached]");
+	}
+}
+
+static void show_ports(struct ctl_out *out, const char *word, uint16_t lo,
+		       uint16_t hi)
+{
+	char key[24];
+
+	if (!hi)
+		return;
+	if (lo == hi) {
+		out_u64(out, word, lo);
+		out_text(out, " %s %u", word, lo);
+		return;
+	}
+	snprintf(key, sizeof(key), "%s_start", word);
+	out_u64(out, key, lo);
+	snprintf(key, sizeof(key), "%s_end", word);
+	out_u64(out, key, hi);
+	out_text(out, " %s %u-%u", word, lo, hi);
+}
+
+const char *fib_rule_proto_name(uint8_t proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "ipv6-icmp";
+	case IPPROTO_SCTP:
+		return "sctp";
+	default:
+		snprintf(buf, len, "%u", proto);
+		return buf;
+	}
+}
+
+static void show_action(struct ctl_out *out, const struct fib_rule_set *s,
+			uint32_t i)
+{
+	const struct fib_rule *r = &s->r[i];
+	char buf[32];
 	const char *name;
+
+	switch (r->action) {
+	case FIB_RULE_LOOKUP:
+		name = table_name(r->table, buf, sizeof(buf));
+		out_str(out, "table", name);
+		out_text(out, " lookup %s", name);
+		break;
+	case FIB_RULE_GOTO:
+		out_str(out, "action", "goto");
+		out_u64(out, "target", r->target);
+		out_text(out, " goto %u", r->target);
+		if (goto_index(s, i + 1, r->target) == s->n) {
+			out_bool(out, "unresolved", true);
+			out_text(out, " [unresolved]");
+		}
+		break;
+	default:
+		out_str(out, "action", fib_rule_action_name(r->action));
+		out_text(out, " %s", fib_rule_action_name(r->action));
+		break;
+	}
+}
+
+static void show_rule(struct ctl_out *out, const struct fib_rule_set *s,
+		      uint32_t i)
+{
+	const struct fib_rule *r = &s->r[i];
+	char num[16];
 
 	out_obj_begin(out, NULL);
 	out_u64(out, "priority", r->prio);
@@ -470,24 +759,23 @@ static void show_rule(const struct fib_rule *r, void *arg)
 			out_text(out, "/%s", num);
 		}
 	}
-	if (r->iif) {
-		name = dev_name_of(r->iif, buf, sizeof(buf));
-		out_str(out, "iif", name);
-		out_text(out, " iif %s", name);
+	if (r->iif)
+		show_dev(out, "iif", r->iif, r->iif_name);
+	if (r->oif)
+		show_dev(out, "oif", r->oif, r->oif_name);
+	if (r->ipproto) {
+		const char *pn = fib_rule_proto_name(r->ipproto, num,
+						     sizeof(num));
+		out_str(out, "ipproto", pn);
+		out_text(out, " ipproto %s", pn);
 	}
-	if (r->oif) {
-		name = dev_name_of(r->oif, buf, sizeof(buf));
-		out_str(out, "oif", name);
-		out_text(out, " oif %s", name);
+	show_ports(out, "sport", r->sport_lo, r->sport_hi);
+	show_ports(out, "dport", r->dport_lo, r->dport_hi);
+	if (r->has_dscp) {
+		out_u64(out, "dscp", r->dscp);
+		out_text(out, " dscp %u", r->dscp);
 	}
-	if (r->action == FIB_RULE_LOOKUP) {
-		name = table_name(r->table, buf, sizeof(buf));
-		out_str(out, "table", name);
-		out_text(out, " lookup %s", name);
-	} else {
-		out_str(out, "action", fib_rule_action_name(r->action));
-		out_text(out, " %s", fib_rule_action_name(r->action));
-	}
+	show_action(out, s, i);
 	out_text(out, "\n");
 	out_obj_end(out);
 }
@@ -495,6 +783,14 @@ static void show_rule(const struct fib_rule *r, void *arg)
 void fib_rules_show(struct ctl_out *out, int family)
 {
 	out_arr_begin(out, NULL);
-	fib_rules_walk(family, show_rule, out);
+	for (unsigned f = 0; f < ARRAY_SIZE(rule_sets); f++) {
+		const struct fib_rule_set *s = rule_sets[f];
+
+		if (family && (!family_ok(family) ||
+			       (unsigned)family_idx(family) != f))
+			continue;
+		for (uint32_t i = 0; s && i < s->n; i++)
+			show_rule(out, s, i);
+	}
 	out_arr_end(out);
 }

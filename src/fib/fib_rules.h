@@ -8,6 +8,7 @@
 #define USNET_FIB_FIB_RULES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/pkt.h"
@@ -20,11 +21,16 @@ struct ctl_out;
 #define FIB_RULE_PRIO_DEFAULT 32767u
 #define FIB_RULES_MAX 4096u     /* per family */
 
+#define FIB_RULE_IFNAME 16u      /* = DEV_NAME_MAX */
+#define FIB_RULE_DETACHED UINT32_MAX  /* iif/oif of a rule whose device is gone */
+
 enum fib_rule_action {
 	FIB_RULE_LOOKUP = 1,    /* search `table`; a miss goes on to the next rule */
 	FIB_RULE_BLACKHOLE,     /* end: drop silently */
 	FIB_RULE_UNREACHABLE,   /* end: no route (ICMP unreachable) */
 	FIB_RULE_PROHIBIT,      /* end: administratively prohibited */
+	FIB_RULE_GOTO,          /* go on at the first rule of priority `target`
+				 * (> own); none there ("unresolved"): ignored */
 };
 
 /* One rule. Selectors left at zero match everything. */
@@ -39,8 +45,18 @@ struct fib_rule {
 	uint32_t table;         /* FIB_RULE_LOOKUP; 0 = main on add, any on del */
 	union pkt_addr src, dst;
 	uint8_t src_len, dst_len;   /* 0 = any address (host bits must be 0) */
-	uint32_t iif, oif;      /* 0 = any device */
+	uint32_t iif, oif;      /* 0 = any device; FIB_RULE_DETACHED: the
+				 * named device does not exist (never equal) */
+	char iif_name[FIB_RULE_IFNAME], oif_name[FIB_RULE_IFNAME];
+				/* device names ("" = by ifindex only): a
+				 * rule follows the name as Linux's do */
 	uint32_t mark, mark_mask;   /* (flow mark ^ mark) & mask == 0; mask 0 = any */
+	uint8_t ipproto;        /* 0 = any */
+	uint16_t sport_lo, sport_hi;  /* inclusive range; hi 0 = any port */
+	uint16_t dport_lo, dport_hi;
+	bool has_dscp;          /* match dscp (0..63) */
+	uint8_t dscp;
+	uint32_t target;        /* FIB_RULE_GOTO: priority to go on at */
 };
 
 /* Install the default rules of both families (0: lookup local, 32766:
@@ -50,8 +66,10 @@ int fib_rules_init(void);
 void fib_rules_fini(void);
 
 /* Add a rule (copied), after the rules of the same priority. 0 or -errno
- * with err (size 256) filled: EINVAL (bad field), EEXIST (identical rule),
- * ENOSPC (FIB_RULES_MAX reached), ENOMEM. Control thread. */
+ * with err (size 256) filled: EINVAL (bad field: prefix, action, table
+ * with a non-lookup action, port range, dscp > 63, goto target not after
+ * the rule's priority), EEXIST (identical rule), ENOSPC (FIB_RULES_MAX
+ * reached), ENOMEM. Control thread. */
 int fib_rule_add(const struct fib_rule *r, char *err);
 /* Delete the first rule of r->family matching every field set in r:
  * priority when has_prio, action, table, selectors when non-zero, invert
@@ -72,8 +90,24 @@ void fib_rules_show(struct ctl_out *out, int family);
  * ends the walk with a static route of that type (res->nh NULL, res->table
  * FIB_TABLE_UNSPEC). false when nothing matched. RCU reader, any thread. */
 bool fib_rules_lookup(const struct fib_flow *fl, struct fib_result *res);
+/* fib_rules_lookup that also copies the rule that decided into *rule (the
+ * lookup rule whose table matched, or the blackhole/unreachable/prohibit
+ * rule). For `route get`. RCU reader, any thread. */
+bool fib_rules_lookup_trace(const struct fib_flow *fl, struct fib_result *res,
+			    struct fib_rule *rule);
+
+/* Device events, for rules naming devices: a device named `name` now has
+ * `ifindex` (rules detached from that name attach to it), or device
+ * ifindex named `name` is going away (its rules detach and keep the name).
+ * Never fails: out of memory leaves the rules as they were (logged).
+ * Control thread. */
+void fib_rules_dev_added(uint32_t ifindex, const char *name);
+void fib_rules_dev_removed(uint32_t ifindex, const char *name);
 
 /* Name of an action ("lookup", "blackhole", ...); never NULL. */
 const char *fib_rule_action_name(uint8_t action);
+/* Name of an IP protocol as `rule show` prints it ("tcp", "udp", ... or
+ * the number written into buf). */
+const char *fib_rule_proto_name(uint8_t proto, char *buf, size_t len);
 
 #endif

@@ -72,7 +72,8 @@ struct lpm_pool {
 	size_t map_len;
 	uint8_t *base;
 	size_t unit;
-	size_t reserved, committed, used;   /* units */
+	size_t reserved, used;   /* units */
+	size_t committed;        /* bytes usable, a multiple of LPM_HUGE */
 };
 
 /* Exact prefixes: open addressing, linear probing, backward-shift delete.
@@ -204,7 +205,8 @@ static int pool_init(struct lpm_pool *p, size_t unit, size_t units)
 
 	p->unit = unit;
 	p->reserved = units;
-	p->map_len = units * unit + LPM_HUGE;
+	p->map_len = (units * unit + LPM_HUGE - 1) / LPM_HUGE * LPM_HUGE +
+		     LPM_HUGE;
 	p->map = mmap(NULL, p->map_len, PROT_NONE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p->map == MAP_FAILED) {
@@ -226,18 +228,17 @@ static void pool_fini(struct lpm_pool *p)
 /* Index of n fresh units from the bump pointer, or LPM_NONE. */
 static uint32_t pool_take(struct lpm_pool *p, size_t n)
 {
-	size_t bytes;
 	uint8_t *at;
 	uint32_t idx;
 
-	while (p->used + n > p->committed) {
-		bytes = p->committed * p->unit;
-		at = p->base + bytes;
-		if ((p->committed + LPM_HUGE / p->unit) > p->reserved ||
-		    mprotect(at, LPM_HUGE, PROT_READ | PROT_WRITE) != 0)
+	if (p->used + n > p->reserved)
+		return LPM_NONE;
+	while ((p->used + n) * p->unit > p->committed) {
+		at = p->base + p->committed;
+		if (mprotect(at, LPM_HUGE, PROT_READ | PROT_WRITE) != 0)
 			return LPM_NONE;
 		madvise(at, LPM_HUGE, MADV_HUGEPAGE);
-		p->committed = (bytes + LPM_HUGE) / p->unit;
+		p->committed += LPM_HUGE;
 	}
 	idx = (uint32_t)p->used;
 	p->used += n;

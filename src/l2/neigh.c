@@ -527,12 +527,18 @@ static void neigh_output_slow(struct worker *w, struct dev *d,
 void neigh_output(struct worker *w, struct dev *d, int family,
 		  const union pkt_addr *nh, struct pkt *p)
 {
+	dev_count_egress(d, p);
+	neigh_output_counted(w, d, family, nh, p);
+}
+
+void neigh_output_counted(struct worker *w, struct dev *d, int family,
+			  const union pkt_addr *nh, struct pkt *p)
+{
 	struct neigh_key k;
 	struct neigh *e;
 	enum neigh_state st;
 	uint8_t mac[6];
 
-	dev_count_egress(d, p);
 	if (neigh_map_mcast((uint32_t)family, nh, mac)) {
 		eth_output_counted(w, d, mac, neigh_ethertype((uint32_t)family), p);
 		return;

@@ -61,6 +61,12 @@ void neigh_fini(void);                 /* frees entries and queued packets */
 void neigh_output(struct worker *w, struct dev *d, int family,
 		  const union pkt_addr *nh, struct pkt *p);
 
+/* As neigh_output, for packets already counted on d's egress side (the
+ * fragments of one counted packet: the caller counts the extra ones in
+ * split_extra). */
+void neigh_output_counted(struct worker *w, struct dev *d, int family,
+			  const union pkt_addr *nh, struct pkt *p);
+
 /* Learn or refresh a binding from ARP / NS / NA input. Flushes queued
  * packets when the entry becomes resolved. Returns true when an entry
  * exists afterwards. */

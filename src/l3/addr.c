@@ -26,7 +26,9 @@ static void addr_route(struct fib_route *r, struct dev *d, int family,
 	r->type = local ? FIB_LOCAL : FIB_UNICAST;
 	r->proto = FIB_PROTO_KERNEL;
 	r->scope = local ? FIB_SCOPE_HOST : FIB_SCOPE_LINK;
-	r->table = local ? FIB_TABLE_LOCAL : d->table_id;
+	/* In a VRF, local routes live in the VRF's table (as Linux). */
+	r->table = local ? (d->l3mdev_table ? d->l3mdev_table : FIB_TABLE_LOCAL)
+			 : d->table_id;
 	r->prefsrc = *a;
 	r->has_prefsrc = true;
 	r->metric = family == AF_INET6 && !local ? 256 : 0;
@@ -76,11 +78,75 @@ static bool prefix_in_use(const struct dev *d, int family,
 	return false;
 }
 
+/* Install the routes an address implies: local, connected (unless /32 or
+ * /128), subnet broadcast. Idempotent (replace). 0 or -errno; on failure
+ * nothing stays installed. */
+static int addr_install(struct dev *d, int family, const union pkt_addr *a,
+			unsigned plen, char *err)
+{
+	struct fib_route local, conn, bcast;
+	char ignore[256];
+	int rc;
+
+	addr_route(&local, d, family, a, plen, true);
+	rc = fib_route_add(&local, FIB_F_REPLACE, err);
+	if (rc < 0)
+		return rc;
+	if (plen < (family == AF_INET ? 32u : 128u)) {
+		addr_route(&conn, d, family, a, plen, false);
+		rc = fib_route_add(&conn, FIB_F_REPLACE, err);
+		if (rc < 0) {
+			fib_route_del(&local, ignore);
+			return rc;
+		}
+	}
+	if (family == AF_INET && addr_bcast_route(&bcast, d, a, plen))
+		fib_route_add(&bcast, FIB_F_REPLACE, ignore);
+	return 0;
+}
+
+/* Remove an address's local and broadcast routes, and its connected route
+ * unless another address of d still covers the prefix. */
+static void addr_uninstall(struct dev *d, int family, const union pkt_addr *a,
+			   unsigned plen, bool keep_connected)
+{
+	struct fib_route r;
+	char ignore[256];
+
+	addr_route(&r, d, family, a, plen, true);
+	fib_route_del(&r, ignore);
+	if (keep_connected)
+		return;
+	addr_route(&r, d, family, a, plen, false);
+	fib_route_del(&r, ignore);
+	if (family == AF_INET && addr_bcast_route(&r, d, a, plen))
+		fib_route_del(&r, ignore);
+}
+
+int addr_move_table(struct dev *d, uint32_t l3mdev_table)
+{
+	char err[256];
+	int rc = 0;
+
+	for (uint32_t i = 0; i < d->naddr; i++)
+		addr_uninstall(d, d->addr[i].family, &d->addr[i].addr,
+			       d->addr[i].plen, false);
+	d->l3mdev_table = l3mdev_table;
+	d->table_id = l3mdev_table ? l3mdev_table : FIB_TABLE_MAIN;
+	for (uint32_t i = 0; i < d->naddr; i++) {
+		int r = addr_install(d, d->addr[i].family, &d->addr[i].addr,
+				     d->addr[i].plen, err);
+		if (r < 0 && rc == 0) {
+			log_msg(LOG_WARN, "%s: %s", d->name, err);
+			rc = r;
+		}
+	}
+	return rc;
+}
+
 int addr_add(struct dev *d, int family, const union pkt_addr *a,
 	     unsigned plen, char *err)
 {
-	struct fib_route local, conn, bcast;
-	bool had_prefix;
 	char buf[64];
 	int rc;
 
@@ -105,21 +171,9 @@ int addr_add(struct dev *d, int family, const union pkt_addr *a,
 			 d->name, DEV_ADDR_MAX);
 		return -ENOSPC;
 	}
-	had_prefix = prefix_in_use(d, family, a, plen);
-	addr_route(&local, d, family, a, plen, true);
-	rc = fib_route_add(&local, FIB_F_REPLACE, err);
+	rc = addr_install(d, family, a, plen, err);
 	if (rc < 0)
 		return rc;
-	addr_route(&conn, d, family, a, plen, false);
-	if (!had_prefix && plen < (family == AF_INET ? 32u : 128u)) {
-		rc = fib_route_add(&conn, FIB_F_REPLACE, err);
-		if (rc < 0) {
-			fib_route_del(&local, buf);
-			return rc;
-		}
-	}
-	if (family == AF_INET && addr_bcast_route(&bcast, d, a, plen))
-		fib_route_add(&bcast, FIB_F_REPLACE, buf);
 	d->addr[d->naddr] = (struct dev_addr){ .family = (uint8_t)family,
 					       .plen = (uint8_t)plen, .addr = *a };
 	__atomic_store_n(&d->naddr, d->naddr + 1, __ATOMIC_RELEASE);
@@ -134,8 +188,7 @@ int addr_add(struct dev *d, int family, const union pkt_addr *a,
 int addr_del(struct dev *d, int family, const union pkt_addr *a,
 	     unsigned plen, char *err)
 {
-	struct fib_route local, conn;
-	char buf[64], ignore[256];
+	char buf[64];
 	int i = addr_find(d, family, a);
 
 	if (i < 0 || d->addr[i].plen != plen) {
@@ -145,14 +198,7 @@ int addr_del(struct dev *d, int family, const union pkt_addr *a,
 	}
 	d->addr[i] = d->addr[d->naddr - 1];
 	__atomic_store_n(&d->naddr, d->naddr - 1, __ATOMIC_RELEASE);
-	addr_route(&local, d, family, a, plen, true);
-	fib_route_del(&local, ignore);
-	if (!prefix_in_use(d, family, a, plen)) {
-		addr_route(&conn, d, family, a, plen, false);
-		fib_route_del(&conn, ignore);
-		if (family == AF_INET && addr_bcast_route(&conn, d, a, plen))
-			fib_route_del(&conn, ignore);
-	}
+	addr_uninstall(d, family, a, plen, prefix_in_use(d, family, a, plen));
 	return 0;
 }
 
@@ -173,12 +219,14 @@ void addr_set_ll6(struct dev *d)
 	a[15] = d->mac[5];
 }
 
-bool addr_is_bcast4(uint32_t a)
+bool addr_is_bcast4(uint32_t table, uint32_t a)
 {
 	union pkt_addr x = { .v4 = a };
 	struct fib_result res;
 
-	return fib_table_lookup(FIB_TABLE_LOCAL, AF_INET, &x, 0, &res) &&
+	if (!table || table == FIB_TABLE_MAIN)
+		table = FIB_TABLE_LOCAL; /* where non-VRF broadcast routes live */
+	return fib_table_lookup(table, AF_INET, &x, 0, &res) &&
 	       res.route->type == FIB_BROADCAST && res.route->plen == 32;
 }
 

@@ -15,13 +15,19 @@ int addr_add(struct dev *d, int family, const union pkt_addr *a,
 	     unsigned plen, char *err);
 int addr_del(struct dev *d, int family, const union pkt_addr *a,
 	     unsigned plen, char *err);
+/* Move d's addresses and their routes into the tables of a VRF (table
+ * l3mdev_table), or back to local/main (0); sets d->table_id and
+ * d->l3mdev_table. 0, or the first error (logged; the rest still moved). */
+int addr_move_table(struct dev *d, uint32_t l3mdev_table);
+
 /* Install the link-local fe80::/64 EUI-64 address of d (on MAC change). */
 void addr_set_ll6(struct dev *d);
 void addr_show(struct ctl_out *out, struct dev *filter);
 
 /* Is `a` (network order) the subnet broadcast address of one of our
- * connected IPv4 prefixes? RCU reader or control thread. */
-bool addr_is_bcast4(uint32_t a);
+ * connected IPv4 prefixes in routing domain `table` (a VRF's table, or
+ * main/0)? RCU reader or control thread. */
+bool addr_is_bcast4(uint32_t table, uint32_t a);
 
 /* Is `a` one of our addresses on any device (table-independent)? */
 bool addr_is_local(int family, const union pkt_addr *a);

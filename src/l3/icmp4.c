@@ -35,7 +35,8 @@ static bool icmp4_may_reply(const struct pkt *orig, uint32_t *saddr)
 	memcpy(&daddr, ip + 16, 4);
 	if (ip4_is_martian_src(*saddr) || ip4_is_lbcast(*saddr) ||
 	    ip4_is_mcast(daddr) || ip4_is_lbcast(daddr) ||
-	    addr_is_bcast4(*saddr) || addr_is_bcast4(daddr))
+	    addr_is_bcast4(orig->table_id, *saddr) ||
+	    addr_is_bcast4(orig->table_id, daddr))
 		return false;
 	if (ip[9] == IPPROTO_ICMP) {
 		uint32_t ihl = (ip[0] & 0xfu) * 4;
@@ -44,6 +45,19 @@ static bool icmp4_may_reply(const struct pkt *orig, uint32_t *saddr)
 			return false;
 	}
 	return true;
+}
+
+/* An ICMP error must quote an IPv4 header (RFC 792): version 4, IHL >= 5,
+ * and the header plus 8 bytes present (RFC 1812 4.3.2.3 asks for them). */
+static bool icmp4_quote_ok(const struct pkt *p, uint32_t l4)
+{
+	uint8_t q[1];
+	uint32_t ihl;
+
+	if (pkt_copy_bits(p, l4 + 8, q, 1) < 0 || (q[0] >> 4) != 4)
+		return false;
+	ihl = (q[0] & 0xfu) * 4;
+	return ihl >= IP4_HLEN && p->total_len >= l4 + 8 + ihl + 8;
 }
 
 void icmp4_send_error(struct worker *w, const struct pkt *orig, uint8_t type,
@@ -126,6 +140,10 @@ void icmp4_input(struct worker *w, struct dev *in, struct pkt *p)
 		if (icmp[1] == ICMP4_FRAG_NEEDED && get_be16(icmp + 6))
 			ip_pmtu_learn(w, p, AF_INET, icmp + 8,
 				      p->total_len - l4 - 8, get_be16(icmp + 6));
+	}
+	if (icmp4_is_error_type(type) && !icmp4_quote_ok(p, l4)) {
+		dev_rx_drop(in, p, DROP_ICMP_MALFORMED);
+		return;
 	}
 	/* Errors and replies addressed to us end here. */
 	dev_stats_here(in)->delivered++;

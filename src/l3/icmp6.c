@@ -64,6 +64,16 @@ static bool icmp6_may_reply(const struct pkt *orig, uint8_t type,
 	return true;
 }
 
+/* An ICMPv6 error quotes as much of the offending packet as fits: at least
+ * a whole IPv6 header, version 6 (RFC 4443 2.4(c), 3). */
+static bool icmp6_quote_ok(const struct pkt *p, uint32_t l4)
+{
+	uint8_t q[1];
+
+	return pkt_copy_bits(p, l4 + 8, q, 1) == 0 && (q[0] >> 4) == 6 &&
+	       p->total_len >= l4 + 8 + IP6_HLEN;
+}
+
 void icmp6_send_error(struct worker *w, const struct pkt *orig, uint8_t type,
 		      uint8_t code, uint32_t info)
 {
@@ -128,6 +138,10 @@ void icmp6_input(struct worker *w, struct dev *in, struct pkt *p)
 	}
 	if (!csum_l4_ok(p)) {
 		dev_rx_drop(in, p, DROP_ICMP_BAD_CSUM);
+		return;
+	}
+	if (type < 128 && !icmp6_quote_ok(p, l4)) {
+		dev_rx_drop(in, p, DROP_ICMP_MALFORMED);
 		return;
 	}
 	if (type >= 133 && type <= 137) {

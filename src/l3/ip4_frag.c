@@ -64,9 +64,29 @@ static struct pkt *ip4_make_frag(const struct pkt *p, const uint8_t *hdr,
 	return f;
 }
 
+/* Pieces of one packet already counted on out's egress side: the first
+ * piece stands for it, every further piece is an extra (split_extra). */
+static void frag_emit(struct worker *w, struct dev *out,
+		      const union pkt_addr *nh, struct pkt *f, bool *first)
+{
+	if (!*first)
+		dev_stats_here(out)->split_extra++;
+	*first = false;
+	neigh_output_counted(w, out, AF_INET, nh, f);
+}
+
+/* A piece could not be made: the packet's remainder is a counted drop. */
+static void frag_fail(struct dev *out, struct pkt *p, bool first,
+		      enum drop_reason r)
+{
+	if (!first)
+		dev_stats_here(out)->split_extra++;
+	dev_tx_drop(out, p, r);
+}
+
 static void ip4_fragment_linear(struct worker *w, struct dev *out,
 				const union pkt_addr *nh, struct pkt *p,
-				uint32_t mtu)
+				uint32_t mtu, bool *first)
 {
 	uint8_t hdr[60];
 	const uint8_t *ip = p->data;
@@ -77,8 +97,7 @@ static void ip4_fragment_linear(struct worker *w, struct dev *out,
 	uint32_t chunk = (mtu - ihl) & ~7u;
 
 	if (mtu <= ihl + 8 || chunk == 0) {
-		dev_count_egress(out, p);
-		dev_tx_drop(out, p, DROP_IP4_FRAG_FAILED);
+		frag_fail(out, p, *first, DROP_IP4_FRAG_FAILED);
 		return;
 	}
 	memcpy(hdr, ip, ihl);
@@ -88,13 +107,12 @@ static void ip4_fragment_linear(struct worker *w, struct dev *out,
 		uint16_t field = (uint16_t)(((base + off) >> 3) | (more ? IP4_MF : 0));
 		struct pkt *f = ip4_make_frag(p, hdr, ihl, off, n, field);
 		if (!f) {
-			dev_count_egress(out, p);
-			dev_tx_drop(out, p, DROP_IP4_FRAG_FAILED);
+			frag_fail(out, p, *first, DROP_IP4_FRAG_FAILED);
 			return;
 		}
 		if (off == 0)
 			ip4_opts_for_later_frags(hdr, ihl);
-		neigh_output(w, out, AF_INET, nh, f);
+		frag_emit(w, out, nh, f, first);
 	}
 	pkt_free(p);
 }
@@ -102,14 +120,13 @@ static void ip4_fragment_linear(struct worker *w, struct dev *out,
 /* Superpackets are segmented first, then each segment is fragmented. */
 static void ip4_fragment_gso(struct worker *w, struct dev *out,
 			     const union pkt_addr *nh, struct pkt *p,
-			     uint32_t mtu)
+			     uint32_t mtu, bool *first)
 {
 	unsigned n;
 	struct pkt *segs = gso_segment(p, false, &n);
 
 	if (!segs) {
-		dev_count_egress(out, p);
-		dev_tx_drop(out, p, DROP_GSO_FAILED);
+		frag_fail(out, p, *first, DROP_GSO_FAILED);
 		return;
 	}
 	pkt_free(p);
@@ -119,24 +136,26 @@ static void ip4_fragment_gso(struct worker *w, struct dev *out,
 		s->qnext = NULL;
 		pkt_pull(s, s->l3_off - pkt_headroom(s));
 		if (ip_exceeds_mtu(s, s->total_len, mtu))
-			ip4_fragment_linear(w, out, nh, s, mtu);
+			ip4_fragment_linear(w, out, nh, s, mtu, first);
 		else
-			neigh_output(w, out, AF_INET, nh, s);
+			frag_emit(w, out, nh, s, first);
 	}
 }
 
 void ip4_fragment(struct worker *w, struct dev *out,
 		  const union pkt_addr *nh, struct pkt *p, uint32_t mtu)
 {
+	bool first = true;
+
+	dev_count_egress(out, p);
 	if (p->gso_size) {
-		ip4_fragment_gso(w, out, nh, p, mtu);
+		ip4_fragment_gso(w, out, nh, p, mtu, &first);
 		return;
 	}
 	if (p->csum == PKT_CSUM_PARTIAL &&
 	    (pkt_make_writable(p) < 0 || csum_complete_partial(p) < 0)) {
-		dev_count_egress(out, p);
-		dev_tx_drop(out, p, DROP_IP4_FRAG_FAILED);
+		frag_fail(out, p, first, DROP_IP4_FRAG_FAILED);
 		return;
 	}
-	ip4_fragment_linear(w, out, nh, p, mtu);
+	ip4_fragment_linear(w, out, nh, p, mtu, &first);
 }

@@ -7,6 +7,7 @@
 #include "core/worker.h"
 #include "dev/dev.h"
 #include "l3/icmp.h"
+#include "l3/vrf.h"
 #include "offload/csum.h"
 
 /* Validate the header of p (data at L3). Returns DROP_NONE or the reason. */
@@ -97,7 +98,8 @@ static void ip4_route_one(struct worker *w, struct dev *in, struct pkt *p)
 	ip4_flow(p, &fl);
 	p->flow_hash = fl.hash;
 	p->table_id = in->table_id; /* replies and errors route from here */
-	if (!fib_lookup(&fl, &res)) {
+	vrf_rx_capture(in, p);
+	if (!vrf_route_input(in, &fl, &res)) {
 		ip_reject(w, in, p, AF_INET, 0);
 		return;
 	}

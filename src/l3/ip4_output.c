@@ -6,7 +6,9 @@
 #include "core/util.h"
 #include "core/worker.h"
 #include "dev/dev.h"
+#include "l2/eth.h"
 #include "l2/neigh.h"
+#include "l3/vrf.h"
 #include "offload/csum.h"
 
 bool ip_route_output(const struct pkt *p, int family,
@@ -58,6 +60,7 @@ void ip4_output(struct worker *w, struct pkt *p)
 	nh = res.nh->has_gw ? res.nh->gw : dst;
 	mtu = ip_path_mtu(&res, out, p->table_id, AF_INET, &dst, w->now_ms);
 	p->out_ifindex = out->ifindex;
+	vrf_tx_hook(out, p, ETH_P_IP4);
 	if (ip_exceeds_mtu(p, get_be16(ip + 2), mtu)) {
 		if (get_be16(ip + 6) & IP4_DF) {
 			dev_count_egress(out, p);

@@ -57,20 +57,21 @@ void ip6_fragment(struct worker *w, struct dev *out, const union pkt_addr *nh,
 	uint32_t chunk = (mtu - IP6_HLEN - IP6_FRAG_HLEN) & ~7u;
 	uint32_t id = ip6_frag_id();
 
+	dev_count_egress(out, p); /* once; further pieces are split_extra */
 	if (mtu < IPV6_MIN_MTU || p->gso_size || p->csum == PKT_CSUM_PARTIAL) {
-		dev_count_egress(out, p);
 		dev_tx_drop(out, p, DROP_IP6_FRAG_FAILED);
 		return;
 	}
 	for (uint32_t off = 0; off < payload; off += chunk) {
 		uint32_t n = MIN(chunk, payload - off);
 		struct pkt *f = ip6_make_frag(p, off, n, off + n < payload, id);
+		if (off)
+			dev_stats_here(out)->split_extra++;
 		if (!f) {
-			dev_count_egress(out, p);
 			dev_tx_drop(out, p, DROP_IP6_FRAG_FAILED);
 			return;
 		}
-		neigh_output(w, out, AF_INET6, nh, f);
+		neigh_output_counted(w, out, AF_INET6, nh, f);
 	}
 	pkt_free(p);
 }

@@ -7,6 +7,7 @@
 #include "core/worker.h"
 #include "dev/dev.h"
 #include "l3/icmp.h"
+#include "l3/vrf.h"
 
 /* Bytes past the IPv6 header the route lookup and ICMP errors look at. */
 #define IP_L4_PEEK 40u
@@ -113,7 +114,8 @@ static void ip6_route_one(struct worker *w, struct dev *in, struct pkt *p)
 	ip6_flow(p, &fl);
 	p->flow_hash = fl.hash;
 	p->table_id = in->table_id; /* replies and errors route from here */
-	if (!fib_lookup(&fl, &res)) {
+	vrf_rx_capture(in, p);
+	if (!vrf_route_input(in, &fl, &res)) {
 		ip_reject(w, in, p, AF_INET6, 0);
 		return;
 	}

@@ -8,6 +8,7 @@
 #include "dev/dev.h"
 #include "l2/eth.h"
 #include "l2/neigh.h"
+#include "l3/vrf.h"
 
 void ip6_output(struct worker *w, struct pkt *p)
 {
@@ -43,6 +44,7 @@ void ip6_output(struct worker *w, struct pkt *p)
 		return;
 	}
 	p->out_ifindex = out->ifindex;
+	vrf_tx_hook(out, p, ETH_P_IP6);
 	if (p->total_len > mtu) {
 		ip6_fragment(w, out, &nh, p, mtu);
 		return;

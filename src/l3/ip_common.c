@@ -10,6 +10,7 @@
 #include "dev/dev.h"
 #include "l3/icmp.h"
 #include "fib/fib_exc.h"
+#include "fib/nexthop.h"
 #include "l3/addr.h"
 #include "offload/csum.h"
 
@@ -281,6 +282,20 @@ uint32_t ip_flow_hash(int family, const uint8_t *saddr, const uint8_t *daddr,
 {
 	unsigned words = family == AF_INET ? 1 : 4;
 	uint32_t h = 0x9747b28cu, k;
+	uint32_t policy = __atomic_load_n(family == AF_INET
+					  ? &fib_mp_params.hash_policy4
+					  : &fib_mp_params.hash_policy6,
+					  __ATOMIC_RELAXED);
+
+	/* fib_multipath_hash_policy as Linux: 0 = L3 (IPv6 adds the flow
+	 * label and next header), 1 = L3+L4 (no flow label). */
+	if (policy == 1) {
+		flowlabel = 0;
+	} else {
+		sport = dport = 0;
+		if (family == AF_INET)
+			proto = 0;
+	}
 
 	for (unsigned i = 0; i < words; i++) {
 		memcpy(&k, saddr + 4 * i, 4);

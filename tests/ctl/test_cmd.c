@@ -67,7 +67,7 @@ static char *snapshot(void)
 {
 	static const char *const cmds[] = {
 		"link show", "addr show", "route show table all",
-		"neigh show", "sysctl -a",
+		"neigh show", "sysctl -a", "nexthop show", "rule show all",
 	};
 	size_t len = 0;
 	char *all = calloc(1, 1);
@@ -501,33 +501,483 @@ static void test_route_get(void **state)
 	ok("route add 10.5.0.0/16 via 10.1.0.2 src 10.1.0.1 mtu 1300");
 
 	s = run("route get 10.9.3.4");
-	assert_string_equal(s, "10.9.3.4 via 10.2.0.2 dev n1 table main src 10.2.0.1\n");
+	assert_string_equal(s, "10.9.3.4 via 10.2.0.2 dev n1 table main src 10.2.0.1 rule 32766\n");
 	free(s);
 	s = run("route get 10.1.0.77");
-	assert_string_equal(s, "10.1.0.77 dev n0 table main src 10.1.0.1\n");
+	assert_string_equal(s, "10.1.0.77 dev n0 table main src 10.1.0.1 rule 32766\n");
 	free(s);
 	s = run("route get 10.1.0.1");
 	assert_contains(s, "local 10.1.0.1 dev n0 table local");
+	assert_contains(s, " rule 0\n");
 	free(s);
 	s = run("route get 10.66.1.1");
-	assert_string_equal(s, "blackhole 10.66.1.1 table main\n");
+	assert_string_equal(s, "blackhole 10.66.1.1 table main rule 32766\n");
 	free(s);
 	s = run("route get 10.67.1.1");
-	assert_string_equal(s, "unreachable 10.67.1.1 table main\n");
+	assert_string_equal(s, "unreachable 10.67.1.1 table main rule 32766\n");
 	free(s);
 	s = run("route get 10.5.0.9 from 10.1.0.1 iif n0 mark 0x10");
-	assert_string_equal(s, "10.5.0.9 from 10.1.0.1 via 10.1.0.2 dev n0 table main src 10.1.0.1 mtu 1300 iif n0\n");
+	assert_string_equal(s, "10.5.0.9 from 10.1.0.1 via 10.1.0.2 dev n0 table main src 10.1.0.1 mtu 1300 iif n0 rule 32766\n");
 	free(s);
 	s = run("route get 2001:db8:1::77");
 	assert_contains(s, "2001:db8:1::77 dev n0 table main src 2001:db8:1::1");
 	free(s);
 	s = run_json("route get 10.9.3.4");
 	assert_string_equal(s, "[{\"type\":\"unicast\",\"dst\":\"10.9.3.4\",\"gateway\":\"10.2.0.2\","
-			       "\"dev\":\"n1\",\"table\":254,\"prefsrc\":\"10.2.0.1\"}]");
+			       "\"dev\":\"n1\",\"table\":254,\"prefsrc\":\"10.2.0.1\","
+			       "\"rule\":32766,\"rule_action\":\"lookup\"}]");
 	free(s);
 	bad("route get 192.0.2.1", "Network is unreachable");
 	bad("route -6 get 2001:db8:77::1", "Network is unreachable");
 	bad("route -6 get 10.9.3.4", "'10.9.3.4'");
+}
+
+/* Nexthop objects through the grammar: add/replace/del/show, routes with
+ * nhid follow replaces, deletion semantics, errors change nothing. */
+static void test_nexthop(void **state)
+{
+	char *s;
+
+	(void)state;
+	ok("link add n0 type null");
+	ok("link add n1 type null");
+	ok("link set n0 up");
+	ok("link set n1 up");
+	ok("addr add 10.1.0.1/24 dev n0");
+	ok("addr add 10.2.0.1/24 dev n1");
+	ok("addr add 2001:db8:1::1/64 dev n0");
+	ok("nexthop add id 1 via 10.1.0.2 dev n0");
+	ok("nexthop add id 2 via 10.2.0.2");           /* dev from the connected route */
+	ok("nexthop add id 3 blackhole");
+	ok("nexthop add id 10 group 1,2/2");
+	ok("nexthop add dev n1");                      /* lowest free id: 4 */
+	ok("nexthop -6 add id 6 via 2001:db8:1::2 dev n0");
+	s = run("nexthop show");
+	assert_string_equal(s, "id 1 via 10.1.0.2 dev n0 scope global\n"
+			       "id 2 via 10.2.0.2 dev n1 scope global\n"
+			       "id 3 blackhole\n"
+			       "id 4 dev n1 scope link\n"
+			       "id 6 via 2001:db8:1::2 dev n0 scope global\n"
+			       "id 10 group 1,2/2\n");
+	free(s);
+	s = run_json("nexthop show id 10");
+	assert_string_equal(s, "[{\"id\":10,\"group\":[{\"id\":1,\"weight\":2},{\"id\":2}],\"flags\":[]}]");
+	free(s);
+	s = run_json("nexthop get id 3");
+	assert_string_equal(s, "[{\"id\":3,\"blackhole\":true,\"flags\":[]}]");
+	free(s);
+	s = run("nexthop show dev n1");
+	assert_string_equal(s, "id 2 via 10.2.0.2 dev n1 scope global\nid 4 dev n1 scope link\n");
+	free(s);
+	s = run("nexthop show groups");
+	assert_string_equal(s, "id 10 group 1,2/2\n");
+	free(s);
+
+	ok("route add 10.9.0.0/16 nhid 10");
+	ok("route add 10.8.0.0/16 nhid 1 metric 5");
+	ok("route add 10.7.0.0/16 nhid 3");
+	ok("route -6 add 2001:db8:9::/48 nhid 6");
+	s = run("route show 10.9.0.0/16");
+	assert_string_equal(s, "10.9.0.0/16 nhid 10 metric 0\n"
+			       "\tnexthop via 10.1.0.2 dev n0 weight 2\n"
+			       "\tnexthop via 10.2.0.2 dev n1 weight 1\n");
+	free(s);
+	s = run("route show nhid 1");
+	assert_string_equal(s, "10.8.0.0/16 nhid 1 via 10.1.0.2 dev n0 metric 5\n");
+	free(s);
+	s = run("route show 10.7.0.0/16");
+	assert_string_equal(s, "10.7.0.0/16 nhid 3 blackhole metric 0\n");
+	free(s);
+	s = run_json("route show 10.8.0.0/16");
+	assert_contains(s, "\"nhid\":1,\"gateway\":\"10.1.0.2\",\"dev\":\"n0\"");
+	free(s);
+	s = run("route get 10.7.0.1");
+	assert_string_equal(s, "blackhole 10.7.0.1 table main rule 32766\n");
+	free(s);
+
+	/* replacing an object changes every route using it, directly or
+	 * through a group */
+	ok("nexthop replace id 1 via 10.1.0.3 dev n0");
+	s = run("route show 10.8.0.0/16");
+	assert_string_equal(s, "10.8.0.0/16 nhid 1 via 10.1.0.3 dev n0 metric 5\n");
+	free(s);
+	s = run("route show 10.9.0.0/16");
+	assert_contains(s, "\tnexthop via 10.1.0.3 dev n0 weight 2\n");
+	free(s);
+	s = run("route get 10.8.1.1");
+	assert_string_equal(s, "10.8.1.1 nhid 1 via 10.1.0.3 dev n0 table main src 10.1.0.1 rule 32766\n");
+	free(s);
+	ok("nexthop replace id 3 via 10.2.0.9 dev n1");   /* blackhole -> real */
+	s = run("route get 10.7.0.1");
+	assert_string_equal(s, "10.7.0.1 nhid 3 via 10.2.0.9 dev n1 table main src 10.2.0.1 rule 32766\n");
+	free(s);
+	ok("nexthop replace id 3 blackhole");
+	s = run("route get 10.7.0.1");
+	assert_contains(s, "blackhole 10.7.0.1");
+	free(s);
+	ok("nexthop replace id 10 group 2");
+	s = run("route show 10.9.0.0/16");
+	assert_string_equal(s, "10.9.0.0/16 nhid 10 via 10.2.0.2 dev n1 metric 0\n");
+	free(s);
+	ok("nexthop replace id 10 group 1,2/2");
+
+	bad("nexthop add id 1 via 10.1.0.5 dev n0", "nexthop id 1 exists");
+	bad("nexthop add id 11 group 1/99", "no nexthop id 99");
+	bad("nexthop add id 11 group 1/10", "nested groups");
+	bad("nexthop add id 11 group 1/1", "given twice");
+	bad("nexthop add id 11 group 1,300", "'1,300'");
+	bad("nexthop add id 11 group 1,0", "'1,0'");
+	bad("nexthop add id 11 group 1/", "ends with '/'");
+	bad("nexthop add id 11 group x", "'x'");
+	bad("nexthop add id 11 group 3/1", "blackhole nexthop 3 can only be the sole member");
+	bad("nexthop add id 11 group 1/6", "cannot mix IPv4 and IPv6");
+	bad("nexthop add id 11 via 10.1.0.2 dev n0 blackhole", "a blackhole takes no 'via'");
+	bad("nexthop add id 11", "need 'via GW");
+	bad("nexthop add id 11 via 10.200.0.1", "'10.200.0.1' is not on a connected network");
+	bad("nexthop add id 11 via 10.1.0.2 dev p9", "unknown device 'p9'");
+	bad("nexthop add id 11 group 1 type resilient", "'resilient' is not supported");
+	bad("nexthop add id 0 dev n0", "'0'");
+	bad("nexthop add id 11 dev n0 bogus", "unknown argument 'bogus'");
+	bad("nexthop -6 add id 11 via 10.1.0.2 dev n0", "is not IPv6");
+	bad("nexthop replace id 10 via 10.1.0.2 dev n0", "cannot replace nexthop group 10 with a nexthop");
+	bad("nexthop replace id 1 group 2", "cannot replace nexthop 1 with a nexthop group");
+	bad("nexthop replace id 1 blackhole", "in group 10 with other members");
+	bad("nexthop replace id 1 via 2001:db8:1::5 dev n0", "cannot mix IPv4 and IPv6");
+	ok("nexthop add id 7 via 10.1.0.7 dev n0");
+	ok("route add 10.3.0.0/16 nhid 7");
+	bad("nexthop replace id 7 via 2001:db8:1::7 dev n0", "nexthop 7 is used by IPv4 routes");
+	bad("nexthop replace via 10.1.0.2 dev n0", "replace needs 'id N'");
+	bad("nexthop del id 99", "no nexthop with id 99");
+	bad("nexthop del", "needs 'id N'");
+	bad("nexthop get id 99", "no nexthop with id 99");
+	bad("nexthop frob", "unknown verb 'frob'");
+	bad("route add 10.6.0.0/16 nhid 99", "no nexthop with id 99");
+	bad("route add 10.6.0.0/16 nhid 1 via 10.1.0.2", "'nhid' cannot be mixed");
+	bad("route add blackhole 10.6.0.0/16 nhid 1", "takes no");
+	bad("route -6 add 2001:db8:6::/48 nhid 1", "IPv4 gateway");
+	bad("route add 10.9.0.0/16 nhid 10", "already exists");
+	bad("route del 10.9.0.0/16 nhid 1", "no such route");
+
+	/* a dev-only nexthop serves both families; giving it a gateway of
+	 * one family is refused while routes of the other use it */
+	ok("route -6 add 2001:db8:4::/48 nhid 4");
+	bad("nexthop replace id 4 via 10.2.0.7 dev n1", "used by IPv6 routes");
+	ok("route -6 del 2001:db8:4::/48 nhid 4");
+	ok("nexthop replace id 4 via 10.2.0.7 dev n1");
+
+	/* deleting a member removes it from its groups; a group left empty
+	 * goes, and routes using a deleted object go with it */
+	ok("nexthop del id 2");
+	s = run("nexthop show id 10");
+	assert_string_equal(s, "id 10 group 1,2\n");
+	free(s);
+	s = run("route show 10.9.0.0/16");
+	assert_string_equal(s, "10.9.0.0/16 nhid 10 via 10.1.0.3 dev n0 metric 0\n");
+	free(s);
+	ok("nexthop del id 1");
+	s = run("nexthop show");
+	assert_lacks(s, "id 10 ");
+	assert_lacks(s, "id 1 ");
+	free(s);
+	s = run("route show");
+	assert_lacks(s, "10.9.0.0/16");
+	assert_lacks(s, "10.8.0.0/16");
+	assert_contains(s, "10.7.0.0/16 nhid 3 blackhole");
+	free(s);
+	/* deleting a device deletes its nexthops (and their routes) */
+	ok("route add 10.4.0.0/16 nhid 4");
+	ok("link del n1");
+	s = run("nexthop show");
+	assert_lacks(s, "id 4 ");
+	free(s);
+	s = run("route show");
+	assert_lacks(s, "10.4.0.0/16");
+	free(s);
+	ok("nexthop flush");
+	s = run("nexthop show");
+	assert_string_equal(s, "");
+	free(s);
+	s = run("route show table all");
+	assert_lacks(s, "nhid");
+	free(s);
+}
+
+/* `rule` commands: selectors, actions, show layout, errors, devices that
+ * come and go. */
+static void test_rule(void **state)
+{
+	char *s;
+
+	(void)state;
+	ok("link add n0 type null");
+	ok("rule add from 10.1.0.0/24 lookup 100 priority 100");
+	ok("rule add iif n0 ipproto udp dport 5000-5100 table 200 pref 200");
+	ok("rule add not to 10.9.0.0/16 sport 1000 dscp 10 fwmark 0x10/0xff prohibit priority 300");
+	ok("rule add iif p7 goto 500 priority 400");   /* no p7 yet: detached */
+	ok("rule add from 2001:db8::/32 lookup 300");
+	ok("rule add priority 450 goto 460");
+	ok("rule add to 192.0.2.0/24 blackhole");  /* auto: below the first after 0 */
+	s = run("rule show");
+	assert_string_equal(s,
+		"0:\tfrom all lookup local\n"
+		"99:\tfrom all to 192.0.2.0/24 blackhole\n"
+		"100:\tfrom 10.1.0.0/24 lookup 100\n"
+		"200:\tfrom all iif n0 ipproto udp dport 5000-5100 lookup 200\n"
+		"300:\tnot from all to 10.9.0.0/16 fwmark 0x10/0xff sport 1000 dscp 10 prohibit\n"
+		"400:\tfrom all iif p7 [detached] goto 500 [unresolved]\n"
+		"450:\tfrom all goto 460 [unresolved]\n"
+		"32766:\tfrom all lookup main\n"
+		"32767:\tfrom all lookup default\n");
+	free(s);
+	s = run("rule -6 show");
+	assert_contains(s, "32765:\tfrom 2001:db8::/32 lookup 300\n");
+	assert_lacks(s, "10.1.0.0");
+	free(s);
+	s = run("rule show all");
+	assert_contains(s, "from 2001:db8::/32");
+	assert_contains(s, "from 10.1.0.0/24");
+	free(s);
+	s = run_json("rule show");
+	assert_contains(s, "{\"priority\":200,\"src\":\"all\",\"iif\":\"n0\",\"ipproto\":\"udp\","
+			   "\"dport_start\":5000,\"dport_end\":5100,\"table\":\"200\"}");
+	assert_contains(s, "\"iif\":\"p7\",\"iif_detached\":true,\"action\":\"goto\",\"target\":500,"
+			   "\"unresolved\":true");
+	free(s);
+
+	bad("rule add goto 100 priority 200", "must jump forward");
+	bad("rule add from 10.1.0.1/24 lookup 5", "'10.1.0.1/24'");
+	bad("rule add from 10.1.0.0/24 to 2001:db8::/32", "is IPv6 but");
+	bad("rule -6 add from 10.1.0.0/24", "is IPv4 but");
+	bad("rule add lookup 5 blackhole", "more than one action");
+	bad("rule add dport 10-5", "'10-5'");
+	bad("rule add dport 0", "'0'");
+	bad("rule add dscp 64", "'64'");
+	bad("rule add ipproto bogus", "'bogus'");
+	bad("rule add fwmark 0x10/0", "'0x10/0'");
+	bad("rule add lookup 0", "invalid table '0'");
+	bad("rule add from 10.1.0.0/24 lookup 100 priority 100", "exists");
+	bad("rule add iif n0 iif n0", "given twice");
+	bad("rule add iif bad/name", "invalid device name");
+	bad("rule del priority 999", "no such rule");
+	bad("rule del", "needs a priority");
+	bad("rule frob", "unknown verb 'frob'");
+
+	/* devices: a rule follows its device name, not the ifindex */
+	ok("link add p7 type null");
+	s = run("rule show");
+	assert_contains(s, "400:\tfrom all iif p7 goto 500 [unresolved]\n");
+	free(s);
+	ok("link del p7");
+	ok("link del n0");
+	ok("link add x0 type null");     /* may reuse an old ifindex */
+	s = run("rule show");
+	assert_contains(s, "iif p7 [detached]");
+	assert_contains(s, "iif n0 [detached]");
+	assert_lacks(s, "x0");
+	free(s);
+
+	ok("rule del priority 300");
+	ok("rule del iif p7");
+	ok("rule del goto 460");
+	ok("rule -6 del from 2001:db8::/32");
+	ok("rule del to 192.0.2.0/24 blackhole");
+	s = run("rule show all");
+	assert_lacks(s, "300:");
+	assert_lacks(s, "400:");
+	assert_lacks(s, "450:");
+	assert_lacks(s, "2001:db8::/32");
+	assert_lacks(s, "192.0.2.0");
+	free(s);
+}
+
+/* `route get` names the rule and table that decided, for flows given by
+ * source, input device, protocol and ports; goto skips rules. */
+static void test_route_get_rules(void **state)
+{
+	char *s;
+
+	(void)state;
+	ok("link add n0 type null");
+	ok("link add n1 type null");
+	ok("link set n0 up");
+	ok("link set n1 up");
+	ok("addr add 10.1.0.1/24 dev n0");
+	ok("addr add 10.2.0.1/24 dev n1");
+	ok("route add 10.9.0.0/16 via 10.1.0.2 dev n0");
+	ok("route add 10.9.0.0/16 via 10.2.0.2 dev n1 table 100");
+	ok("route add 10.9.0.0/16 via 10.2.0.3 dev n1 table 150");
+	ok("route add 10.9.0.0/16 via 10.2.0.4 dev n1 table 200");
+	ok("rule add from 10.1.0.128/25 lookup 100 priority 100");
+	ok("rule add iif n1 lookup 100 priority 110");
+	ok("rule add ipproto udp dport 5000-5099 lookup 200 priority 120");
+	ok("rule add from 10.3.0.0/16 goto 150 priority 50");
+	ok("rule add from 10.3.0.0/16 lookup 200 priority 60");
+	ok("rule add from 10.3.0.0/16 lookup 150 priority 150");
+	ok("rule add ipproto tcp dscp 46 prohibit priority 130");
+
+	s = run("route get 10.9.0.1 from 10.1.0.2");
+	assert_string_equal(s, "10.9.0.1 from 10.1.0.2 via 10.1.0.2 dev n0 table main src 10.1.0.1 rule 32766\n");
+	free(s);
+	s = run("route get 10.9.0.1 from 10.1.0.200");
+	assert_string_equal(s, "10.9.0.1 from 10.1.0.200 via 10.2.0.2 dev n1 table 100 src 10.2.0.1 rule 100\n");
+	free(s);
+	s = run("route get 10.9.0.1 iif n1");
+	assert_contains(s, "via 10.2.0.2 dev n1 table 100");
+	assert_contains(s, " rule 110\n");
+	free(s);
+	s = run("route get 10.9.0.1 ipproto udp dport 5050");
+	assert_contains(s, "via 10.2.0.4 dev n1 table 200");
+	assert_contains(s, " rule 120\n");
+	free(s);
+	s = run("route get 10.9.0.1 ipproto udp dport 5100");
+	assert_contains(s, "table main");
+	free(s);
+	s = run("route get 10.9.0.1 ipproto tcp dport 5050");
+	assert_contains(s, "table main");
+	free(s);
+	s = run("route get 10.9.0.1 from 10.3.0.1");   /* goto 150 skips 60 */
+	assert_contains(s, "via 10.2.0.3 dev n1 table 150");
+	assert_contains(s, " rule 150\n");
+	free(s);
+	s = run("route get 10.9.0.1 ipproto tcp dscp 46");
+	assert_string_equal(s, "prohibit 10.9.0.1 rule 130\n");
+	free(s);
+	s = run_json("route get 10.9.0.1 ipproto tcp dscp 46");
+	assert_string_equal(s, "[{\"type\":\"prohibit\",\"dst\":\"10.9.0.1\",\"rule\":130,"
+			       "\"rule_action\":\"prohibit\"}]");
+	free(s);
+	bad("route get 10.9.0.1 dport 80", "need 'ipproto tcp'");
+	bad("route get 10.9.0.1 ipproto udp dport 70000", "'70000'");
+	bad("route get 10.9.0.1 ipproto udp ipproto tcp", "given twice");
+	bad("route get 10.9.0.1 dscp 64", "'64'");
+}
+
+/* The multipath hash policy sysctls and what `route get` picks with them:
+ * L3 keeps every port of a source/destination pair on one nexthop, L4
+ * spreads them; weights count. */
+static void test_multipath_policy(void **state)
+{
+	char *s, line[128];
+	int n0 = 0, n1 = 0;
+
+	(void)state;
+	ok("link add n0 type null");
+	ok("link add n1 type null");
+	ok("link set n0 up");
+	ok("link set n1 up");
+	ok("addr add 10.1.0.1/24 dev n0");
+	ok("addr add 10.2.0.1/24 dev n1");
+	ok("route add 10.9.0.0/16 nexthop via 10.1.0.2 dev n0 weight 3 nexthop via 10.2.0.2 dev n1");
+	s = run("sysctl -a");
+	assert_contains(s, "net.ipv4.fib_multipath_hash_policy = 0\n");
+	assert_contains(s, "net.ipv6.fib_multipath_hash_policy = 0\n");
+	free(s);
+	for (int p = 1000; p < 1400; p++) {
+		snprintf(line, sizeof(line), "route get 10.9.0.1 from 10.1.0.2 ipproto udp sport %d dport 53", p);
+		s = run(line);
+		n0 += strstr(s, "dev n0") != NULL;
+		n1 += strstr(s, "dev n1") != NULL;
+		free(s);
+	}
+	assert_true(n0 == 400 || n1 == 400);   /* L3: one path for all */
+	ok("sysctl net.ipv4.fib_multipath_hash_policy=1");
+	s = run("sysctl net/ipv4/fib_multipath_hash_policy");
+	assert_string_equal(s, "net.ipv4.fib_multipath_hash_policy = 1\n");
+	free(s);
+	n0 = n1 = 0;
+	for (int p = 1000; p < 1400; p++) {
+		snprintf(line, sizeof(line), "route get 10.9.0.1 from 10.1.0.2 ipproto udp sport %d dport 53", p);
+		s = run(line);
+		n0 += strstr(s, "dev n0") != NULL;
+		n1 += strstr(s, "dev n1") != NULL;
+		free(s);
+	}
+	assert_int_equal(n0 + n1, 400);
+	assert_in_range(n0, 255, 345);   /* 3:1 = 300:100, +-15% */
+	/* a device going down moves only its flows: all on n0 now */
+	ok("link set n1 down");
+	for (int p = 1000; p < 1100; p++) {
+		snprintf(line, sizeof(line), "route get 10.9.0.1 from 10.1.0.2 ipproto udp sport %d dport 53", p);
+		s = run(line);
+		assert_contains(s, "dev n0");
+		free(s);
+	}
+	ok("link set n1 up");
+	bad("sysctl net.ipv4.fib_multipath_hash_policy=2", "out of range");
+	bad("sysctl net.ipv6.fib_multipath_hash_policy=x", "'x'");
+	ok("sysctl net.ipv4.fib_multipath_hash_policy=0");
+}
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/* `route load FILE`: all lines or nothing. */
+static void test_route_load(void **state)
+{
+	char path[] = "/tmp/usnet_route_load_XXXXXX", line[128], want[256];
+	int fd;
+	char *s, *before;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	ok("link add n0 type null");
+	ok("addr add 10.1.0.1/24 dev n0");
+	ok("route add 10.50.0.0/16 via 10.1.0.2");
+	ok("route add 10.51.0.0/16 via 10.1.0.2");
+	assert_int_equal(write_file(path, "# bulk\n"
+				    "route add 10.60.0.0/16 via 10.1.0.2\r\n"
+				    "\n"
+				    "route -6 add 2001:db8:60::/48 dev n0\n"
+				    "route replace 10.50.0.0/16 via 10.1.0.3 dev n0\n"
+				    "route del 10.51.0.0/16\n"
+				    "route append 10.60.0.0/16 via 10.1.0.4 dev n0 # tail\n"), 0);
+	snprintf(line, sizeof(line), "route load %s", path);
+	ok(line);
+	s = run("route show table all");
+	assert_contains(s, "10.60.0.0/16 via 10.1.0.2 dev n0");
+	assert_contains(s, "10.60.0.0/16 via 10.1.0.4 dev n0");
+	assert_contains(s, "2001:db8:60::/48 dev n0");
+	assert_contains(s, "10.50.0.0/16 via 10.1.0.3 dev n0");
+	assert_lacks(s, "10.51.0.0");
+	free(s);
+
+	/* a bad word on line 3: nothing from lines 1-2 gets in */
+	assert_int_equal(write_file(path, "route add 10.61.0.0/16 via 10.1.0.2\n"
+				    "route del 10.50.0.0/16\n"
+				    "route add 10.62.0.0/33 via 10.1.0.2\n"), 0);
+	snprintf(want, sizeof(want), "route: load: %s:3: route: invalid prefix '10.62.0.0/33'", path);
+	bad(line, want);
+	/* the last line cannot be applied (exists): the batch is undone,
+	 * replaced, deleted and appended routes included */
+	before = run("route show table all");
+	assert_int_equal(write_file(path, "route add 10.61.0.0/16 via 10.1.0.2\n"
+				    "route replace 10.50.0.0/16 via 10.1.0.9 dev n0\n"
+				    "route del 10.60.0.0/16 via 10.1.0.2\n"
+				    "route append 10.60.0.0/16 via 10.1.0.7 dev n0\n"
+				    "route add 10.63.0.0/16 via 10.1.0.2\n"
+				    "route add 10.61.0.0/16 via 10.1.0.5\n"), 0);
+	snprintf(want, sizeof(want), "route: load: %s:6: route: add 10.61.0.0/16", path);
+	bad(line, want);
+	s = run("route show table all");
+	assert_string_equal(s, before);
+	free(s);
+	free(before);
+	assert_int_equal(write_file(path, "link add n9 type null\n"), 0);
+	bad(line, "'link' is not a route command");
+	assert_int_equal(write_file(path, "route show\n"), 0);
+	bad(line, "want route add, append, replace or del");
+	unlink(path);
+	bad(line, "cannot open");
+	bad("route load", "missing value after 'load'");
 }
 
 static void test_neigh(void **state)
@@ -732,6 +1182,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_route_change_verbs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_route_multipath, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_route_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nexthop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_get_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_multipath_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_neigh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sysctl, setup, teardown),

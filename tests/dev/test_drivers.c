@@ -48,9 +48,15 @@ static void test_registry(void **state)
 	}
 	assert_null(dev_driver_find("nope"));
 	assert_null(dev_driver_find(""));
-	while (l[n])
-		n++;
-	assert_int_equal(n, ARRAY_SIZE(kinds));
+	/* every listed driver is complete, found by its kind, and unique */
+	for (; l[n]; n++) {
+		assert_non_null(l[n]->usage);
+		assert_non_null(l[n]->create);
+		assert_ptr_equal(dev_driver_find(l[n]->kind), l[n]);
+		for (unsigned k = 0; k < n; k++)
+			assert_string_not_equal(l[k]->kind, l[n]->kind);
+	}
+	assert_true(n >= ARRAY_SIZE(kinds));
 }
 
 static struct dev *create_ok(const char *kind, const char *name, int argc,

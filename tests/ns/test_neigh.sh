@@ -69,8 +69,9 @@ for dst in 10.2.0.99 2001:db8:2::99; do
 	out=$(nsx "$NS_H1" timeout 20 ping -n -c 3 -i 0.2 -W 2 "$dst" 2>&1)
 	echo "$out" | sed 's/^/    /'
 	echo "$out" | grep -q ' 0 received' || fail "$dst answered"
-	echo "$out" | grep -q 'Unreachable\|unreachable' ||
-		echo "NOTE: no ICMP unreachable for $dst after address resolution failed (Linux sends host/address unreachable)"
+	# RFC 1812 4.3.3.1 / RFC 4861 7.2.2: host / address unreachable
+	echo "$out" | grep -q 'Destination Host Unreachable\|Address unreachable' ||
+		fail "no ICMP unreachable for $dst after address resolution failed"
 done
 wait_neigh 10.2.0.99 FAILED
 wait_neigh 2001:db8:2::99 FAILED

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# balance-xor bond (xmit_hash_policy layer3+4) with real hosts (topology in
+# lib_bond.sh: usnet bond0 = p1 + p2 on two veths into a Linux bridge in h2):
+#  - ping both ways through the bond and to its own addresses;
+#  - 64 UDP flows h1 -> h2 (different source ports, 20 datagrams each): every
+#    datagram reaches h2 (its UDP NoPorts counter) and both slaves carry a
+#    share (usnet's per-device tx counters), each at least 15%;
+#  - iperf3 TCP with 8 parallel streams; both slaves carry data;
+#  - one slave's kernel link down: all 64 flows on the other, none lost;
+#  - packet conservation holds on every device.
+# Prints FIGURES: the split of UDP datagrams and of the TCP run.
+. "$(dirname "$0")/lib_bond.sh"
+need_env ping iperf3
+bond_topo_up "mode balance-xor xmit_hash_policy layer3+4 miimon 100"
+
+log "ping through the bond and to its own addresses"
+ping_all "$NS_H1" 3 10.2.0.2
+ping_all "$NS_H1" 3 -6 2001:db8:2::2
+ping_all "$NS_H2" 3 10.2.0.1
+ping_all "$NS_H2" 3 -6 2001:db8:2::1
+[ "$(bond_field mode)" = balance-xor ] || fail "bond0 is not in balance-xor mode"
+
+# h2's count of UDP datagrams to closed ports.
+h2_noports() {
+	nsx "$NS_H2" awk '/^Udp:/ { if (h) { for (i = 1; i <= NF; i++) if (n[i] == "NoPorts") print $i } else { h = 1; for (i = 1; i <= NF; i++) n[i] = $i } }' /proc/net/snmp
+}
+
+# udp_flows NAME: 64 flows x 20 datagrams h1 -> h2:9 (discard, closed);
+# sets D1, D2 (tx on p1, p2 meanwhile) and GOT (datagrams h2 saw).
+udp_flows() {
+	local n0 p1a p2a
+	n0=$(h2_noports)
+	snap "$1_before"
+	nsx "$NS_H1" "$PY" - <<'PYEOF' || fail "$1: UDP sender failed"
+import socket, time
+socks = []
+for i in range(64):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("10.1.0.2", 20000 + i))
+    socks.append(s)
+for r in range(20):
+    for s in socks:
+        s.sendto(b"x" * 64, ("10.2.0.2", 9))
+    time.sleep(0.005)
+PYEOF
+	sleep 1
+	snap "$1_after"
+	p1a=$(dev_counter "$(snapf "$1_before")" p1 tx_packets)
+	p2a=$(dev_counter "$(snapf "$1_before")" p2 tx_packets)
+	D1=$(($(dev_counter "$(snapf "$1_after")" p1 tx_packets) - p1a))
+	D2=$(($(dev_counter "$(snapf "$1_after")" p2 tx_packets) - p2a))
+	GOT=$(($(h2_noports) - n0))
+	log "$1: 1280 datagrams sent, h2 got $GOT; usnet sent $D1 frames on p1, $D2 on p2"
+	[ "$GOT" -ge 1280 ] || fail "$1: h2 received $GOT of 1280 datagrams"
+}
+
+udp_flows spread
+[ "$D1" -ge 192 ] && [ "$D2" -ge 192 ] ||
+	fail "flows not spread over both slaves (p1 $D1, p2 $D2 frames; each must be >= 15% of 1280)"
+UDP="UDP 64 flows: p1 $D1 / p2 $D2 frames"
+
+log "iperf3 TCP, 8 parallel streams"
+bond_iperf_server
+snap tcp_before
+nsx "$NS_H1" timeout 60 iperf3 --connect-timeout 3000 -p 5201 -J -c 10.2.0.2 \
+	-t 4 -P 8 >"$TMPD/tcp8.json" 2>&1 || { cat "$TMPD/tcp8.json"; fail "iperf3 -P 8 failed"; }
+bond_iperf_ok "$TMPD/tcp8.json"
+snap tcp_after
+t1=$(($(dev_counter "$(snapf tcp_after)" p1 tx_packets) - $(dev_counter "$(snapf tcp_before)" p1 tx_packets)))
+t2=$(($(dev_counter "$(snapf tcp_after)" p2 tx_packets) - $(dev_counter "$(snapf tcp_before)" p2 tx_packets)))
+mbps=$(jget "$TMPD/tcp8.json" "round(j['end']['sum_received']['bits_per_second']/1e6, 1)")
+log "TCP x8: $mbps Mbit/s; p1 $t1 frames, p2 $t2 frames"
+[ "$t1" -gt 0 ] && [ "$t2" -gt 0 ] || fail "8 TCP streams used only one slave (p1 $t1, p2 $t2)"
+TCP="TCP 8 streams $mbps Mbit/s: p1 $t1 / p2 $t2 frames"
+
+log "p2's kernel link down: everything on p1"
+ip -n "$NS_H2" link set b2 down
+for ((i = 0; i < 50; i++)); do
+	bond_field mode >/dev/null
+	[ "$(jget "$TMPD/bond.json" "j[0]['slaves'][1]['link']")" = down ] && break
+	sleep 0.1
+done
+[ $i -lt 50 ] || { ctl link show bond0; fail "bond0 did not see p2's link go down within 5 s"; }
+udp_flows one_slave
+[ "$D2" = 0 ] && [ "$D1" -ge 1280 ] || fail "with p2 down: p1 $D1, p2 $D2 frames"
+ip -n "$NS_H2" link set b2 up
+
+echo "FIGURES bond balance-xor layer3+4: $UDP; $TCP"
+usnet_alive
+ctl link show bond0
+ctl stats
+check_conservation
