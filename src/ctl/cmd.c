@@ -28,10 +28,12 @@
 #include "dev/dev.h"
 #include "dev/driver.h"
 #include "fib/fib.h"
+#include "fib/fib_exc.h"
 #include "fib/fib_rules.h"
 #include "fib/nexthop.h"
 #include "l2/neigh.h"
 #include "l3/addr.h"
+#include "l3/vrf.h"
 #include "l3/ip.h"
 
 #define CTL_ERR_LEN 256
@@ -1393,7 +1395,7 @@ static int port_arg(struct words *w, const char *key, bool allow_range,
 struct route_get_req {
 	struct fib_flow fl;
 	const char *dst_w, *from_w;
-	struct dev *iif, *oif;
+	struct dev *iif, *oif, *vrf;
 	bool have_proto, have_sport, have_dport, have_dscp, have_mark;
 };
 
@@ -1415,6 +1417,14 @@ static int route_get_opt(struct words *w, struct route_get_req *q,
 		if (!parse_addr(v, 0, &fam, &q->fl.src))
 			return fail(w->err, "route: invalid address '%.64s'", v);
 		q->from_w = v;
+	} else if (streq(k, "vrf")) {
+		if (q->vrf)
+			return w_dup(w, k);
+		v = w_value(w, k);
+		if (!v || !(q->vrf = dev_arg(w, v)))
+			return -1;
+		if (!q->vrf->l3mdev_table || vrf_of(q->vrf) != q->vrf)
+			return fail(w->err, "route: '%s' is not a VRF", v);
 	} else if (streq(k, "iif") || streq(k, "oif")) {
 		struct dev **dp = streq(k, "iif") ? &q->iif : &q->oif;
 		if (*dp)
@@ -1549,6 +1559,30 @@ static void route_get_json(struct ctl_out *o, const struct route_get_req *q,
 	out_arr_end(o);
 }
 
+/* A path MTU exception toward the destination in the table that routed it,
+ * shown like Linux's "cache expires 598sec mtu 1300" (text: its own line;
+ * JSON: an object of its own after the route). */
+static void route_get_exc(struct ctl_out *o, const struct route_get_req *q,
+			  const struct fib_result *res)
+{
+	uint64_t now = time_ms(), expires = 0;
+	uint32_t mtu = fib_exc_mtu(res->table, q->fl.family, &q->fl.dst, now,
+				   &expires);
+
+	if (!mtu)
+		return;
+	out_text(o, "    cache expires %llusec mtu %u\n",
+		 (unsigned long long)((expires - now + 999) / 1000), mtu);
+	if (o->json) {
+		out_obj_begin(o, NULL);
+		out_str(o, "cache", "exception");
+		out_u64(o, "table", res->table);
+		out_u64(o, "mtu", mtu);
+		out_u64(o, "expires_ms", expires - now);
+		out_obj_end(o);
+	}
+}
+
 /* `route get`: the decision for one flow, the table and the rule that
  * made it (like `ip route get`, plus the rule priority). */
 static int route_get(struct words *w, struct ctl_out *o, int family)
@@ -1559,7 +1593,7 @@ static int route_get(struct words *w, struct ctl_out *o, int family)
 	const struct fib_route *r;
 	char src[ADDR_STR];
 	union pkt_addr sa;
-	struct dev *nd = NULL;
+	struct dev *nd = NULL, *l3dev;
 	bool have_src = false;
 	int fam;
 
@@ -1568,8 +1602,18 @@ static int route_get(struct words *w, struct ctl_out *o, int family)
 	if (route_get_parse(w, &q, family) < 0)
 		return -1;
 	fam = q.fl.family;
-	if (!fib_rules_lookup_trace(&q.fl, &res, &rule) || !res.route)
+	l3dev = q.vrf ? q.vrf : (q.iif && q.iif->l3mdev_table ? q.iif : NULL);
+	if (l3dev) { /* the VRF Rx hook: its table only (l3mdev rule) */
+		memset(&rule, 0, sizeof(rule));
+		rule.prio = VRF_L3MDEV_RULE_PRIO;
+		rule.action = FIB_RULE_LOOKUP;
+		rule.table = l3dev->l3mdev_table;
+		if (!vrf_route_input(l3dev, &q.fl, &res) || !res.route)
+			return fail(w->err, "route: Network is unreachable (no route to %s in vrf %s)",
+				    q.dst_w, vrf_of(l3dev)->name);
+	} else if (!fib_rules_lookup_trace(&q.fl, &res, &rule) || !res.route) {
 		return fail(w->err, "route: Network is unreachable (no route to %s)", q.dst_w);
+	}
 	r = res.route;
 	if (res.nh && res.nh->ifindex)
 		nd = dev_get(res.nh->ifindex);
@@ -1582,6 +1626,7 @@ static int route_get(struct words *w, struct ctl_out *o, int family)
 	if (have_src)
 		out_addr(fam, &sa, src);
 	route_get_text(o, &q, &res, &rule, have_src ? src : NULL);
+	route_get_exc(o, &q, &res);
 	route_get_json(o, &q, &res, &rule, have_src ? src : NULL);
 	return 0;
 }

@@ -401,6 +401,10 @@ static void stream_pump(unsigned slot)
 	why = cap_done(s, time_ms());
 	if (c->end == CAP_RUNNING)
 		c->end = why;
+	/* An ending capture takes no new frames (after the grace period in
+	 * cap_detach every frame the hook saw is queued), then drains. */
+	if (c->end != CAP_RUNNING)
+		cap_detach(s);
 	while (c->olen - c->osent < CTL_STREAM_SOFT &&
 	       cap_done(s, time_ms()) != CAP_END_COUNT) {
 		struct cap_rec *r = cap_pop(s);
@@ -422,11 +426,9 @@ static void stream_pump(unsigned slot)
 	}
 	if (cap_done(s, time_ms()) == CAP_END_COUNT)
 		c->end = CAP_END_COUNT;
-	if (c->end != CAP_RUNNING) {
-		cap_detach(s); /* no new frames; what is queued still goes out */
-		if (empty || c->end == CAP_END_COUNT || c->end == CAP_END_SHUTDOWN)
-			stream_finish(slot);
-	}
+	if (c->end != CAP_RUNNING &&
+	    (empty || c->end == CAP_END_COUNT || c->end == CAP_END_SHUTDOWN))
+		stream_finish(slot);
 	if (srv.cl[slot])
 		stream_flush(slot);
 }

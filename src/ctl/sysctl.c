@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "fib/fib_exc.h"
 #include "l2/neigh.h"
 #include "l3/icmp.h"
 
@@ -39,6 +40,10 @@ static const struct sysctl_var sysctl_table[] = {
 	  "unused STALE entries are removed after this time (ms)" },
 	{ "net.neigh.unres_qlen", &neigh_params.queue_len, 0, 65536,
 	  "packets queued per unresolved neighbor" },
+	{ "net.ipv4.route.mtu_expires", &fib_exc_params.mtu_expires_s, 1, 86400,
+	  "lifetime of a learned path MTU (s)" },
+	{ "net.ipv4.route.min_pmtu", &fib_exc_params.min_pmtu4, 68, 65535,
+	  "smallest IPv4 path MTU accepted from frag-needed" },
 };
 
 const struct sysctl_var *sysctl_vars(unsigned *n)

@@ -115,7 +115,7 @@ struct bridge {
 	struct br_portlist *ports;      /* RCU */
 	struct br_fdb **fdb;            /* BR_FDB_BUCKETS RCU chains */
 	pthread_spinlock_t fdb_lock;    /* serializes chain writers */
-	uint32_t fdb_count;             /* under fdb_lock */
+	uint32_t fdb_count;             /* written under fdb_lock */
 	uint64_t ageing_ms;             /* atomic */
 	bool vlan_filtering;            /* atomic */
 	uint16_t default_pvid;          /* control thread */
@@ -197,8 +197,11 @@ static struct br_fdb *br_fdb_get(struct bridge *br, uint64_t key,
 				 uint64_t now)
 {
 	uint32_t h = br_hash(key);
-	struct br_fdb *e, *n = calloc(1, sizeof(*n));
+	struct br_fdb *e, *n;
 
+	if (__atomic_load_n(&br->fdb_count, __ATOMIC_RELAXED) >= BRIDGE_FDB_MAX)
+		return br_fdb_find(br, key); /* full: no allocation per frame */
+	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
 	n->key = key;
@@ -211,7 +214,7 @@ static struct br_fdb *br_fdb_get(struct bridge *br, uint64_t key,
 	if (!e && br->fdb_count < BRIDGE_FDB_MAX) {
 		n->next = br->fdb[h];
 		rcu_assign_pointer(br->fdb[h], n);
-		br->fdb_count++;
+		__atomic_store_n(&br->fdb_count, br->fdb_count + 1, __ATOMIC_RELAXED);
 		e = n;
 		n = NULL;
 	}
@@ -259,7 +262,7 @@ static struct br_fdb *br_fdb_unlink(struct bridge *br, br_fdb_match_fn match,
 			rcu_assign_pointer(*pp, e->next);
 			e->gone = gone;
 			gone = e;
-			br->fdb_count--;
+			__atomic_store_n(&br->fdb_count, br->fdb_count - 1, __ATOMIC_RELAXED);
 		}
 	}
 	pthread_spin_unlock(&br->fdb_lock);

@@ -29,24 +29,37 @@ static bool eth_accept(const struct dev *d, struct pkt *p, const uint8_t *eh)
 	return false;
 }
 
-/* Frames tagged for a VLAN device on d go up to it, tag removed. Returns the
- * VLAN device, or NULL when the frame stays on d. */
+/* Remove the 4-byte tag after the MAC addresses of p. false on no memory. */
+static bool eth_pop_tag(struct pkt *p)
+{
+	if (pkt_make_writable(p) < 0)
+		return false;
+	memmove(p->data + 4, p->data, 12); /* MAC addresses over the tag */
+	pkt_pull(p, 4);
+	return true;
+}
+
+/* Frames tagged for a VLAN device on d go up to it, tag removed; priority
+ * tagged frames (VID 0) stay on d untagged, as Linux treats them. Returns
+ * the device that now has the frame, or NULL when the tag is not ours. */
 static struct dev *eth_vlan_demux(struct dev *d, struct pkt *p, uint16_t type)
 {
 	const uint32_t *tbl = type == ETH_P_8021Q ? d->vlan_q : d->vlan_ad;
 	struct dev *up;
 	uint16_t vid;
 
-	if (!tbl || p->len < ETH_HLEN + 4)
+	if (p->len < ETH_HLEN + 4)
 		return NULL;
 	vid = get_be16(p->data + ETH_HLEN) & 0xfff;
+	if (vid == 0 && type == ETH_P_8021Q)
+		return eth_pop_tag(p) ? d : NULL;
+	if (!tbl)
+		return NULL;
 	up = dev_get(__atomic_load_n(&tbl[vid], __ATOMIC_ACQUIRE));
 	if (!up || !__atomic_load_n(&up->oper_up, __ATOMIC_ACQUIRE))
 		return NULL;
-	if (pkt_make_writable(p) < 0)
+	if (!eth_pop_tag(p))
 		return NULL;
-	memmove(p->data + 4, p->data, 12); /* MAC addresses over the tag */
-	pkt_pull(p, 4);
 	dev_rx_to_upper(d, up, p);
 	return up;
 }
@@ -56,14 +69,18 @@ static struct dev *eth_vlan_demux(struct dev *d, struct pkt *p, uint16_t type)
  * frame as its own, or NULL when the frame was consumed. */
 static struct dev *eth_uppers(struct worker *w, struct dev *d, struct pkt *p)
 {
+	const struct dev *captured = NULL;
+
 	for (int depth = 0; depth < 8; depth++) {
 		dev_capture_fn cap = rcu_dereference(d->capture);
 		uint16_t type = get_be16(p->data + 12);
 		dev_rx_handler_fn h;
 		struct dev *up;
 
-		if (unlikely(cap))
+		if (unlikely(cap) && captured != d) {
 			cap(d, p, 0);
+			captured = d;
+		}
 		if ((type == ETH_P_8021Q || type == ETH_P_8021AD) &&
 		    (up = eth_vlan_demux(d, p, type))) {
 			d = up;

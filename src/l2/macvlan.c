@@ -218,6 +218,31 @@ static void mv_count_rx_drop(struct dev *d, const struct pkt *p,
 	s->rx_drops[r]++;
 }
 
+/* Wake the worker polling the queue's eventfd (once per drain). */
+static void mv_kick(struct mv_queue *q)
+{
+	uint64_t one = 1;
+	ssize_t rc;
+
+	if (q->efd < 0 || __atomic_exchange_n(&q->signaled, true, __ATOMIC_ACQ_REL))
+		return;
+	rc = write(q->efd, &one, sizeof(one));
+	(void)rc; /* fails only when the counter is full: readable anyway */
+}
+
+/* Clear the eventfd before draining (a later enqueue sets it again). */
+static void mv_unkick(struct mv_queue *q)
+{
+	uint64_t x;
+	ssize_t rc;
+
+	if (!__atomic_load_n(&q->signaled, __ATOMIC_ACQUIRE) ||
+	    !__atomic_exchange_n(&q->signaled, false, __ATOMIC_ACQ_REL))
+		return;
+	rc = read(q->efd, &x, sizeof(x));
+	(void)rc; /* EAGAIN: already clear */
+}
+
 /* Queue p to be received on macvlan d; takes ownership. Any thread. */
 static void mv_enqueue(struct dev *d, struct pkt *p)
 {
@@ -236,23 +261,21 @@ static void mv_enqueue(struct dev *d, struct pkt *p)
 		pkt_free(p);
 		return;
 	}
-	if (q->efd >= 0 && !__atomic_exchange_n(&q->signaled, true, __ATOMIC_ACQ_REL)) {
-		uint64_t one = 1;
-		if (write(q->efd, &one, sizeof(one)) < 0)
-			(void)0; /* counter overflow only: the worker wakes anyway */
-	}
+	mv_kick(q);
 }
 
-/* Take up to n queued packets (oldest first). */
+/* Take up to n queued packets (oldest first). The consumer only. */
 static uint16_t mv_dequeue(struct mv_queue *q, struct pkt **pkts, uint16_t n)
 {
+	uint32_t head = q->head;
 	uint16_t k = 0;
 
-	if (__atomic_load_n(&q->tail, __ATOMIC_ACQUIRE) == q->head)
+	if (__atomic_load_n(&q->tail, __ATOMIC_ACQUIRE) == head)
 		return 0;
 	pthread_spin_lock(&q->lock);
-	while (k < n && q->head != q->tail)
-		pkts[k++] = q->ring[q->head++ % MV_QLEN];
+	while (k < n && head != q->tail)
+		pkts[k++] = q->ring[head++ % MV_QLEN];
+	__atomic_store_n(&q->head, head, __ATOMIC_RELEASE);
 	pthread_spin_unlock(&q->lock);
 	return k;
 }
@@ -290,12 +313,7 @@ static uint16_t mv_rx(struct dev *d, struct pkt **pkts, uint16_t n)
 	struct mv_queue *q = &((struct mv_priv *)d->priv)->q;
 	uint16_t k;
 
-	if (__atomic_load_n(&q->signaled, __ATOMIC_ACQUIRE) &&
-	    __atomic_exchange_n(&q->signaled, false, __ATOMIC_ACQ_REL)) {
-		uint64_t x;
-		if (read(q->efd, &x, sizeof(x)) < 0)
-			(void)0; /* EAGAIN: nothing to clear */
-	}
+	mv_unkick(q);
 	k = mv_dequeue(q, pkts, n);
 	for (uint16_t i = 0; i < k; i++) {
 		mv_rx_meta(pkts[i], d);

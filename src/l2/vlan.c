@@ -146,7 +146,9 @@ static void vlan_sync_mac(struct dev *d, const struct dev *lower)
 	addr_set_ll6(d);
 }
 
-/* Publish d in its lower's table (allocated on first use). */
+/* Publish d in its lower's table (allocated on first use). The entry stays
+ * while d is down (close has nothing to do): Ethernet input skips VLAN
+ * devices that are not oper_up. */
 static int vlan_open(struct dev *d, char *err)
 {
 	struct vlan_priv *v = d->priv;
@@ -180,12 +182,6 @@ static int vlan_open(struct dev *d, char *err)
 	return 0;
 }
 
-/* Down: Ethernet input skips VLAN devices that are not oper_up, so the
- * entry can stay until destroy. */
-static void vlan_close(struct dev *d)
-{
-}
-
 /* After dev_unregister's grace period (or for a never registered device). */
 static void vlan_destroy(struct dev *d)
 {
@@ -200,6 +196,12 @@ static void vlan_destroy(struct dev *d)
 		__atomic_store_n(&tbl[v->vid], 0, __ATOMIC_RELEASE);
 }
 
+static enum drop_reason vlan_push_drop_reason(int rc)
+{
+	return rc == -ENOMEM ? DROP_NOMEM
+	       : rc == -EINVAL ? DROP_ETH_TRUNCATED : DROP_DEV_DOWN;
+}
+
 /* Push the tag on every frame and send the burst down. */
 static uint16_t vlan_tx(struct dev *d, struct pkt **pkts, uint16_t n)
 {
@@ -212,9 +214,7 @@ static uint16_t vlan_tx(struct dev *d, struct pkt **pkts, uint16_t n)
 		int rc = lower ? vlan_tag_push(&p, v->tpid, v->vid) : -ENODEV;
 
 		if (rc < 0) {
-			dev_tx_drop(d, p, rc == -ENOMEM ? DROP_NOMEM
-					  : rc == -EINVAL ? DROP_ETH_TRUNCATED
-							  : DROP_DEV_DOWN);
+			dev_tx_drop(d, p, vlan_push_drop_reason(rc));
 			continue;
 		}
 		pkts[k++] = p;
@@ -263,7 +263,7 @@ static void vlan_describe(struct dev *d, struct ctl_out *out)
 static const struct dev_ops vlan_ops = {
 	.kind = "vlan",
 	.open = vlan_open,
-	.close = vlan_close,
+	.close = drv_close_nothing,
 	.rx_burst = drv_rx_nothing,
 	.tx_burst = vlan_tx,
 	.rx_fd = drv_no_fd,

@@ -94,7 +94,7 @@ static void icmp4_echo_reply(struct worker *w, struct dev *in, struct pkt *p)
 	ip = p->data;
 	ip[0] = 0x45;
 	put_be16(ip + 2, (uint16_t)(IP4_HLEN + icmp_len));
-	put_be16(ip + 6, 0);
+	put_be16(ip + 6, IP4_DF); /* path MTU discovery; see ip4_output */
 	ip[8] = IP_DEFAULT_TTL;
 	ip[9] = IPPROTO_ICMP;
 	memcpy(ip + 12, daddr, 4);

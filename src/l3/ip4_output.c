@@ -62,11 +62,11 @@ void ip4_output(struct worker *w, struct pkt *p)
 	p->out_ifindex = out->ifindex;
 	vrf_tx_hook(out, p, ETH_P_IP4);
 	if (ip_exceeds_mtu(p, get_be16(ip + 2), mtu)) {
-		if (get_be16(ip + 6) & IP4_DF) {
-			dev_count_egress(out, p);
-			dev_tx_drop(out, p, DROP_IP4_FRAG_NEEDED);
-			return;
-		}
+		/* We are the source: DF only asks for path MTU discovery
+		 * ("want"); past a known smaller MTU we fragment ourselves. */
+		put_be16(ip + 6, (uint16_t)(get_be16(ip + 6) & ~IP4_DF));
+		put_be16(ip + 10, 0);
+		put_be16(ip + 10, csum_ip4_header(ip, ihl));
 		ip4_fragment(w, out, &nh, p, mtu);
 		return;
 	}

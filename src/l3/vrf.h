@@ -10,6 +10,10 @@
 
 #include "core/pkt.h"
 
+/* The priority Linux gives its l3mdev rule; `route get` reports it for
+ * lookups the VRF Rx hook made. */
+#define VRF_L3MDEV_RULE_PRIO 1000u
+
 struct dev;
 struct fib_flow;
 struct fib_result;

@@ -491,7 +491,7 @@ static void real_table(int family)
 	struct tab t;
 	struct lpm_stats st;
 	uint32_t next_value;
-	size_t n = scaled(2000000);
+	size_t n = scaled(1000000);
 
 	tab_init(&t, family);
 	if (!load_real(&t)) {

@@ -904,6 +904,27 @@ static void test_release(void **state)
 	assert_null(p3->master);
 }
 
+/* A full FDB stops learning, not forwarding; fdb add says it is full. */
+static void test_fdb_full(void **state)
+{
+	uint8_t src[6] = { 0x02, 0x10, 0, 0, 0, 0 };
+
+	(void)state;
+	for (uint32_t i = 0; i < BRIDGE_FDB_MAX + 10; i++) {
+		put_be32(src + 2, i);
+		rx_test(p1, MAC_B, src, -1);
+		cap_clear(p2);
+		cap_clear(p3);
+	}
+	assert_int_equal(bridge_fdb_count(br), BRIDGE_FDB_MAX);
+	assert_int_equal(stats(p1).forwarded, BRIDGE_FDB_MAX + 10);
+	assert_int_equal(stats(p2).tx_packets, BRIDGE_FDB_MAX + 10);
+	bad("fdb add 02:00:00:00:00:0b dev p2", "full");
+	ok("fdb flush dev p1");
+	assert_int_equal(bridge_fdb_count(br), 0);
+	ok("fdb add 02:00:00:00:00:0b dev p2");
+}
+
 /* link show describes the bridge. */
 static void test_describe(void **state)
 {
@@ -936,6 +957,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_offload_state_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offload_vlan, setup_vlan, teardown),
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fdb_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_describe, setup, teardown),
 	};
 

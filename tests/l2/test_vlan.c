@@ -358,6 +358,54 @@ static void test_route_between_vlan_and_port(void **state)
 	t_del(v10);
 }
 
+/* A UDP superpacket routed out of v10 is tagged once and segmented by the
+ * lower (no USO on p0): every segment carries the tag and a valid
+ * checksum, the extra segments are counted on p0. */
+static void test_superpacket_through_vlan(void **state)
+{
+	struct dev *v10 = t_vlan("v10", "link p0 id 10"), *all[3];
+	static const uint16_t q[1] = { ETH_P_8021Q }, vid10[1] = { 10 };
+	struct ip4_spec s = { .src = "10.2.0.2", .dst = "10.10.0.2",
+			      .proto = IPPROTO_UDP, .ttl = 64,
+			      .l4_len = 8 + 3000 };
+	union pkt_addr sa = A4("10.2.0.2"), da = A4("10.10.0.2");
+	struct hframe f;
+	struct pkt *p;
+	uint32_t l3;
+
+	h_addr(v10, AF_INET, "10.10.0.1", 24);
+	h_neigh(v10, AF_INET, "10.10.0.2", PEER0_MAC);
+	worker_tx_flush(worker_ctl());
+	h_cap_clear(p0);
+	h_eth(&f, P1_MAC, PEER1_MAC, ETH_P_IP4);
+	l3 = h_ip4(&f, &s);
+	put_be16(f.b + l3 + 20, 4000);
+	put_be16(f.b + l3 + 22, 5000);
+	put_be16(f.b + l3 + 24, 8 + 3000);
+	put_be16(f.b + l3 + 26,
+		 csum_fold(csum_pseudo4(sa.v4, da.v4, IPPROTO_UDP, 8 + 3000)));
+	p = t_pkt(&f);
+	pkt_set_partial(p, p->data + l3 + 20, 6);
+	p->gso_size = 1000;
+	p->gso_type = PKT_GSO_UDP_L4;
+	t_input_pkt(p1, p);
+
+	assert_int_equal(h_n(p0), 3);
+	for (unsigned i = 0; i < 3; i++) {
+		struct pkt *o = h_frame(p0, i);
+		t_expect_tags(o, q, vid10, 1);
+		h_assert_eth(o, PEER0_MAC, P0_MAC, ETH_P_IP4);
+		assert_int_equal(o->len, 14 + 20 + 8 + 1000);
+		assert_int_equal(o->data[14 + 8], 63);
+		assert_true(h_l4_csum_ok(o));
+	}
+	assert_int_equal(h_stats(p0).split_extra, 2);
+	assert_int_equal(h_stats(v10).fwd_in, 1);
+	all[0] = p0, all[1] = p1, all[2] = v10;
+	t_balance(all, 3);
+	t_del(v10);
+}
+
 /* QinQ: c10 (802.1Q 10) on s100 (802.1ad 100) on p0 answers ARP with both
  * tags; an inner VID without device is a counted drop on s100. */
 static void test_qinq(void **state)
@@ -555,6 +603,22 @@ static void test_argument_errors(void **state)
 	t_expect_error("link p0 id 10 vid 3", "unknown argument 'vid'");
 }
 
+/* Delete what a failed test left behind, then the harness's teardown. */
+static int t_teardown(void **state)
+{
+	struct dev *d = dev_next(NULL);
+
+	while (d) {
+		struct dev *next = dev_next(d);
+		if (vlan_is_vlan(d)) {
+			t_del(d);
+			next = dev_next(NULL);
+		}
+		d = next;
+	}
+	return h_teardown(state);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -563,14 +627,15 @@ int main(void)
 		cmocka_unit_test(test_push_without_headroom_copies),
 		cmocka_unit_test(test_push_on_chain_keeps_chain),
 		cmocka_unit_test(test_push_short_frame_fails),
-		cmocka_unit_test_setup_teardown(test_route_between_vlan_and_port, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_qinq, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_vid_is_counted_drop, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_priority_tag_is_untagged, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_vid_table_lifecycle, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_lower_deleted_first, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_mtu_and_mac, h_setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_argument_errors, h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(test_route_between_vlan_and_port, h_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_superpacket_through_vlan, h_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_qinq, h_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_vid_is_counted_drop, h_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_priority_tag_is_untagged, h_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_vid_table_lifecycle, h_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_lower_deleted_first, h_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_mtu_and_mac, h_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_argument_errors, h_setup, t_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

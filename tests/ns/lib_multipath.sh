@@ -188,8 +188,8 @@ for i in range(n):
         for k in range(pkts):
             s.sendto(b"u" * 200, (dst, dport))
             sent += 1
-            if sent % 25 == 0:
-                time.sleep(0.002)
+            if sent % 20 == 0:
+                time.sleep(0.003)
     else:
         s.settimeout(10)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -210,7 +210,7 @@ mp_cap_start() {
 	CAP_PIDS=()
 	for ifn in eth0 eth1; do
 		rm -f "$TMPD/cap-$ifn.pcap" "$TMPD/cap-$ifn.err"
-		bg_start ip netns exec "$NS_H2" tcpdump -i "$ifn" -Q in -n -U --immediate-mode -B 8192 \
+		bg_start ip netns exec "$NS_H2" tcpdump -i "$ifn" -Q in -n -U --immediate-mode -s 96 -B 32768 \
 			-w "$TMPD/cap-$ifn.pcap" \
 			"dst host $SVC4 or dst host $SVC6 or dst host 10.2.0.2 or dst host 10.3.0.2" \
 			2>"$TMPD/cap-$ifn.err"

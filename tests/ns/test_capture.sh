@@ -172,11 +172,29 @@ sed 's/^/    /' "$TMPD/to.err"
 [ $((SECONDS - start)) -le 5 ] || fail "capture --timeout 1 took $((SECONDS - start)) s"
 grep -q 'stopped after the 1.000 s timeout' "$TMPD/to.err" || fail "capture --timeout: no timeout summary"
 
+log "-w - writes the pcap to stdout (a pipe into tcpdump -r -)"
+bg_start bash -c '"$1" -s "$2" capture dev p0 -c 4 -w - 2>"$3/pipe.err" | tcpdump -n -r - >"$3/pipe.txt" 2>&1' \
+	_ "$USNETCTL" "$SOCK" "$TMPD"
+PIPE=$BG_LAST
+for ((i = 0; i < 100; i++)); do
+	grep -q '^listening on ' "$TMPD/pipe.err" 2>/dev/null && break
+	sleep 0.1
+done
+ping_all "$NS_H1" 2 10.2.0.2
+wait_exit "$PIPE" 10 || fail "capture -c 4 -w - | tcpdump -r - did not end"
+sed 's/^/    /' "$TMPD/pipe.txt"
+[ "$RC" = 0 ] || fail "capture -w - | tcpdump -r - failed (status $RC)"
+# 4 packets, the echoes and maybe a neighbor probe of h1's or usnet's
+[ "$(grep -cE '^[0-9]{2}:[0-9]{2}:' "$TMPD/pipe.txt")" = 4 ] || fail "tcpdump -r - did not read 4 packets from the pipe"
+[ "$(grep -c 'ICMP echo re' "$TMPD/pipe.txt")" -ge 2 ] || fail "tcpdump -r - read fewer than 2 echo packets from the pipe"
+
 log "bad capture requests are refused with the bad word named"
 ctl capture dev nosuch -c 1 >/dev/null 2>"$TMPD/bad.err" && fail "capture on a missing device succeeded"
 grep -q "no device 'nosuch'" "$TMPD/bad.err" || fail "missing device: unclear error: $(cat "$TMPD/bad.err")"
 ctl capture dev p0 -c zero >/dev/null 2>"$TMPD/bad.err" && fail "capture -c zero succeeded"
 grep -q "invalid count 'zero'" "$TMPD/bad.err" || fail "bad count: unclear error: $(cat "$TMPD/bad.err")"
+ctl capture dev p0 -w >/dev/null 2>"$TMPD/bad.err" && fail "capture -w without a file succeeded"
+grep -q -- "-w needs a file name" "$TMPD/bad.err" || fail "-w without file: unclear error: $(cat "$TMPD/bad.err")"
 
 log "16 captures at once; the 17th is refused; killed clients free theirs"
 pids=()
