@@ -85,8 +85,24 @@ udp_flows one_slave
 [ "$D2" = 0 ] && [ "$D1" -ge 1280 ] || fail "with p2 down: p1 $D1, p2 $D2 frames"
 ip -n "$NS_H2" link set b2 up
 
+ctl link show bond0
+log "delete bond0 while h1 pings h2 at 100 Hz: the slaves are released"
+nsx "$NS_H1" timeout 10 ping -n -q -i 0.01 -c 200 -W 1 10.2.0.2 >"$TMPD/del.ping" 2>&1 &
+ppid=$!
+BG_PIDS+=("$ppid")
+sleep 0.5
+ctl link del bond0 || fail "link del bond0 failed"
+wait "$ppid"
+ctlj link show >"$TMPD/links.json" || fail "usnetctl link show failed"
+left=$(jget "$TMPD/links.json" "' '.join(d['ifname'] + ':' + d.get('master', '-') for d in j)")
+case " $left " in
+*bond0*) fail "links after deleting bond0: $left" ;;
+*" p1:- "*" p2:- "*) ;;
+*) fail "p1/p2 still enslaved after deleting bond0: $left" ;;
+esac
+log "links now: $left"
+
 echo "FIGURES bond balance-xor layer3+4: $UDP; $TCP"
 usnet_alive
-ctl link show bond0
 ctl stats
 check_conservation
