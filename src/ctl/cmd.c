@@ -2750,6 +2750,9 @@ static int cmd_help(struct words *w, struct ctl_out *o)
 	for (; drv && *drv; drv++)
 		out_text(o, "\n  %s %s", (*drv)->kind, (*drv)->usage ? (*drv)->usage : "");
 	out_text(o, "\n");
+	for (unsigned i = 0; i < ctl_nexts; i++)
+		out_text(o, "%s\n", ctl_exts[i].help ? ctl_exts[i].help
+						     : ctl_exts[i].name);
 	out_obj_begin(o, NULL);
 	out_str(o, "help", help_text);
 	out_obj_end(o);

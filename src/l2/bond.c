@@ -196,8 +196,11 @@ static bool bond_hash_l3(const struct pkt *p, bool ports, uint32_t *h)
 
 static uint32_t bond_xmit_hash(enum bond_hash policy, const struct pkt *p)
 {
-	uint32_t h = policy == BOND_HASH_L34 ? 0 : bond_hash_l2(p->data);
+	uint32_t h;
 
+	if (unlikely(p->len < ETH_HLEN))
+		return 0;
+	h = policy == BOND_HASH_L34 ? 0 : bond_hash_l2(p->data);
 	if (policy == BOND_HASH_L2)
 		return h;
 	if (!bond_hash_l3(p, policy == BOND_HASH_L34, &h))

@@ -79,10 +79,12 @@ enum {
 	BR_FDB_STATIC = 1u << 0, /* user entry: never ages, never moves */
 };
 
+/* VLAN membership of a port; the two bits of a VID share a cache line. */
 struct br_vlan {
 	uint16_t pvid;                  /* 0 = none */
-	uint64_t member[BR_VID_WORDS];
-	uint64_t untagged[BR_VID_WORDS];
+	struct {
+		uint64_t member, untagged;
+	} w[BR_VID_WORDS];
 };
 
 struct bridge;
@@ -154,17 +156,24 @@ static inline uint32_t br_hash(uint64_t key)
 	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - BR_FDB_BITS));
 }
 
-static inline bool br_vid_test(const uint64_t *set, uint16_t vid)
+static inline bool br_vlan_member(const struct br_vlan *v, uint16_t vid)
 {
-	return (set[vid >> 6] >> (vid & 63)) & 1;
+	return (v->w[vid >> 6].member >> (vid & 63)) & 1;
 }
 
-static inline void br_vid_put(uint64_t *set, uint16_t vid, bool on)
+static inline bool br_vlan_untagged(const struct br_vlan *v, uint16_t vid)
 {
-	if (on)
-		set[vid >> 6] |= 1ull << (vid & 63);
-	else
-		set[vid >> 6] &= ~(1ull << (vid & 63));
+	return (v->w[vid >> 6].untagged >> (vid & 63)) & 1;
+}
+
+static inline void br_vlan_put(struct br_vlan *v, uint16_t vid, bool member,
+			       bool untagged)
+{
+	uint64_t bit = 1ull << (vid & 63);
+
+	v->w[vid >> 6].member = (v->w[vid >> 6].member & ~bit) | (member ? bit : 0);
+	v->w[vid >> 6].untagged =
+		(v->w[vid >> 6].untagged & ~bit) | (untagged ? bit : 0);
 }
 
 static inline bool br_up(const struct dev *d)
@@ -418,7 +427,7 @@ static enum drop_reason br_vlan_in(const struct bridge *br,
 			return DROP_ETH_TRUNCATED;
 		vid = get_be16(p->data + 14) & 0xfff;
 		if (vid) {
-			if (!br_vid_test(v->member, vid))
+			if (!br_vlan_member(v, vid))
 				return DROP_BR_VLAN_FILTERED;
 			f->vid = vid;
 			f->tagged = true;
@@ -445,9 +454,9 @@ static bool br_allowed_out(const struct br_port *q, const struct br_frame *f,
 	if (!f->filter)
 		return true;
 	v = rcu_dereference(q->vlan);
-	if (!br_vid_test(v->member, f->vid))
+	if (!br_vlan_member(v, f->vid))
 		return false;
-	*tag = !br_vid_test(v->untagged, f->vid);
+	*tag = !br_vlan_untagged(v, f->vid);
 	return true;
 }
 
@@ -750,8 +759,7 @@ static struct br_vlan *br_vlan_default(uint16_t pvid)
 
 	if (v && pvid) {
 		v->pvid = pvid;
-		br_vid_put(v->member, pvid, true);
-		br_vid_put(v->untagged, pvid, true);
+		br_vlan_put(v, pvid, true, true);
 	}
 	return v;
 }
@@ -1207,7 +1215,7 @@ static int fdb_parse_change(struct br_words *w, bool del, struct fdb_req *q)
 	if (br_resolve(w, q->dev, true, &q->br, &q->port) < 0)
 		return -1;
 	if (q->has_vlan && q->br->vlan_filtering &&
-	    !br_vid_test(q->port->vlan->member, (uint16_t)q->vid))
+	    !br_vlan_member(q->port->vlan, (uint16_t)q->vid))
 		return br_fail(w->err, "fdb: vlan %u is not configured on %s",
 			       q->vid, q->dev->name);
 	return 0;
@@ -1226,7 +1234,7 @@ static unsigned fdb_vids(const struct fdb_req *q, uint16_t *vids)
 	vids[n++] = 0;
 	if (q->br->vlan_filtering)
 		for (uint16_t v = 1; v <= BR_VID_MAX; v++)
-			if (br_vid_test(q->port->vlan->member, v))
+			if (br_vlan_member(q->port->vlan, v))
 				vids[n++] = v;
 	return n;
 }
@@ -1577,7 +1585,7 @@ static int vlan_change(struct br_words *w, bool del)
 	if (vlan_parse(w, del, &q) < 0)
 		return -1;
 	for (uint32_t vid = q.lo; del && vid <= q.hi; vid++)
-		if (!br_vid_test(q.port->vlan->member, (uint16_t)vid))
+		if (!br_vlan_member(q.port->vlan, (uint16_t)vid))
 			return br_fail(w->err, "bridge: vlan %u is not configured on %s",
 				       vid, q.dev->name);
 	v = malloc(sizeof(*v));
@@ -1585,8 +1593,7 @@ static int vlan_change(struct br_words *w, bool del)
 		return br_fail(w->err, "bridge: out of memory");
 	*v = *q.port->vlan;
 	for (uint32_t vid = q.lo; vid <= q.hi; vid++) {
-		br_vid_put(v->member, (uint16_t)vid, !del);
-		br_vid_put(v->untagged, (uint16_t)vid, !del && q.untagged);
+		br_vlan_put(v, (uint16_t)vid, !del, !del && q.untagged);
 		if (!del && q.pvid)
 			v->pvid = (uint16_t)vid;
 		else if (v->pvid == vid)
@@ -1610,9 +1617,9 @@ static void vlan_show_port(struct ctl_out *o, const struct br_port *port)
 	out_arr_begin(o, "vlans");
 	for (uint16_t vid = 1; vid <= BR_VID_MAX; vid++) {
 		bool pvid = v->pvid == vid, untagged;
-		if (!br_vid_test(v->member, vid))
+		if (!br_vlan_member(v, vid))
 			continue;
-		untagged = br_vid_test(v->untagged, vid);
+		untagged = br_vlan_untagged(v, vid);
 		out_text(o, "%-16s %u%s%s\n", first ? port->dev->name : "", vid,
 			 pvid ? " PVID" : "", untagged ? " Egress Untagged" : "");
 		first = false;

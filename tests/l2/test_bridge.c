@@ -898,6 +898,17 @@ static void test_release(void **state)
 	bad("link add br2 type bridge vlan_filtering 2", "invalid vlan_filtering '2'");
 	bad("link add br2 type bridge frob 1", "unknown argument 'frob'");
 	assert_null(dev_by_name("br2"));
+	/* deleting a port device releases it and forgets its stations */
+	ok("link add p4 type null");
+	ok("link set p4 up");
+	ok("link set p4 master br0");
+	rx_test(dev_by_name("p4"), MAC_B, MAC_C, -1);
+	assert_int_equal(fdb_port(MAC_C, 0), dev_by_name("p4")->ifindex);
+	ok("link del p4");
+	assert_int_equal(fdb_port(MAC_C, 0), 0);
+	cap_clear_all();
+	rx_test(p2, MAC_C, MAC_B, -1); /* C unknown again: flooded */
+	assert_int_equal(ncap(p3), 1); /* (p1 left with br1) */
 	/* deleting br0 releases every port */
 	ok("link del br0");
 	assert_null(p2->rx_handler);

@@ -10,6 +10,7 @@
 # then configures the hosts itself. IPv6 is off on the hosts so that only
 # the traffic a test makes crosses the bridge. lib.sh's EXIT trap stops
 # usnet and removes every namespace.
+# shellcheck shell=bash
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NS_H3=usn-h3-$ID
