@@ -16,7 +16,9 @@
  *              route -> n2
  *   macvlan2   the same, out through macvlan mv2 (mode bridge, with a
  *              sibling mv3: sibling lookup, then down to its lower n3)
- * Each figure is the median of RUNS runs of SECONDS each after a warm-up.
+ * Each figure is the median of RUNS runs of SECONDS each after a warm-up;
+ * the runs of the scenarios are interleaved so that load changes on the
+ * machine touch them alike.
  * "alloc" runs only the generator (and the tag push) and frees the packets;
  * fwd = total - alloc is the forwarding cost. After the forwarding runs the
  * sink must have counted exactly the generated packets, every device's
@@ -293,26 +295,23 @@ struct figure {
 	double ns, cyc, mpps, ns_min, ns_max;
 };
 
-static struct figure measure(const struct scen *s, enum mode m, unsigned burst,
-			     const struct opts *o, uint64_t *pkts)
+/* Median and spread of n samples. */
+static struct figure summarize(const struct sample *x, unsigned n)
 {
 	double ns[B_MAX_RUNS], cyc[B_MAX_RUNS];
 	struct figure f;
 
-	*pkts = run_once(s, m, burst, o->seconds < 0.5 ? o->seconds : 0.5).pkts;
-	for (unsigned i = 0; i < o->runs; i++) {
-		struct sample x = run_once(s, m, burst, o->seconds);
-		*pkts += x.pkts;
-		ns[i] = (double)x.ns / (double)x.pkts;
-		cyc[i] = (double)x.cycles / (double)x.pkts;
+	for (unsigned i = 0; i < n; i++) {
+		ns[i] = (double)x[i].ns / (double)x[i].pkts;
+		cyc[i] = (double)x[i].cycles / (double)x[i].pkts;
 	}
-	qsort(ns, o->runs, sizeof(double), cmp_double);
-	qsort(cyc, o->runs, sizeof(double), cmp_double);
-	f.ns = ns[o->runs / 2];
-	f.cyc = cyc[o->runs / 2];
+	qsort(ns, n, sizeof(double), cmp_double);
+	qsort(cyc, n, sizeof(double), cmp_double);
+	f.ns = ns[n / 2];
+	f.cyc = cyc[n / 2];
 	f.mpps = 1e3 / f.ns;
 	f.ns_min = ns[0];
-	f.ns_max = ns[o->runs - 1];
+	f.ns_max = ns[n - 1];
 	return f;
 }
 
@@ -372,23 +371,45 @@ struct row {
 	bool ok;
 };
 
-static struct row bench_row(const struct scen *s, unsigned burst,
-			    const struct opts *o)
+/* All scenarios at one burst size. Runs are interleaved (run i of every
+ * scenario, then run i + 1 ...) so that a change of load on the machine
+ * touches all of them alike; one warm-up run each first. */
+static void bench_burst(unsigned burst, const struct opts *o, struct row *rows)
 {
-	uint64_t live = pkt_pool_outstanding(), before, n;
-	struct row r;
+	static struct sample al[S_N][B_MAX_RUNS], fw[S_N][B_MAX_RUNS];
+	uint64_t live = pkt_pool_outstanding(), before[S_N];
+	double warm = o->seconds < 0.5 ? o->seconds : 0.5;
 
-	r.alloc = measure(s, M_ALLOC, burst, o, &n);
-	before = sink_tx(s->sink);
-	r.fwd = measure(s, M_FWD, burst, o, &r.generated);
-	r.arrived = sink_tx(s->sink) - before;
-	r.ok = r.arrived == r.generated && pkt_pool_outstanding() == live;
-	if (!r.ok)
-		printf("  %s: generated %llu, arrived %llu, packets allocated %llu -> %llu\n",
-		       s->name, (unsigned long long)r.generated,
-		       (unsigned long long)r.arrived, (unsigned long long)live,
+	for (unsigned i = 0; i < S_N; i++) {
+		run_once(&scens[i], M_ALLOC, burst, warm);
+		rows[i].generated = run_once(&scens[i], M_FWD, burst, warm).pkts;
+		before[i] = sink_tx(scens[i].sink) - rows[i].generated;
+	}
+	for (unsigned r = 0; r < o->runs; r++) {
+		for (unsigned i = 0; i < S_N; i++) {
+			al[i][r] = run_once(&scens[i], M_ALLOC, burst, o->seconds);
+			fw[i][r] = run_once(&scens[i], M_FWD, burst, o->seconds);
+			rows[i].generated += fw[i][r].pkts;
+		}
+	}
+	for (unsigned i = 0; i < S_N; i++) {
+		struct row *w = &rows[i];
+
+		w->alloc = summarize(al[i], o->runs);
+		w->fwd = summarize(fw[i], o->runs);
+		w->arrived = sink_tx(scens[i].sink) - before[i];
+		w->ok = w->arrived == w->generated;
+		if (!w->ok)
+			printf("  %s: generated %llu, arrived %llu\n", scens[i].name,
+			       (unsigned long long)w->generated,
+			       (unsigned long long)w->arrived);
+	}
+	if (pkt_pool_outstanding() != live) {
+		printf("  burst %u: packets allocated %llu before, %llu after\n",
+		       burst, (unsigned long long)live,
 		       (unsigned long long)pkt_pool_outstanding());
-	return r;
+		rows[0].ok = false;
+	}
 }
 
 static double load_avg(void)
@@ -495,13 +516,12 @@ int main(int argc, char **argv)
 	tpn = tsc_per_ns();
 	print_header(&o, tpn);
 	for (unsigned k = 0; k < o.nbursts; k++) {
-		struct row plain = bench_row(&scens[S_PLAIN], o.bursts[k], &o);
-		print_row(&scens[S_PLAIN], o.bursts[k], &plain, &plain);
-		ok &= plain.ok;
-		for (unsigned i = S_PLAIN + 1; i < S_N; i++) {
-			struct row r = bench_row(&scens[i], o.bursts[k], &o);
-			print_row(&scens[i], o.bursts[k], &r, &plain);
-			ok &= r.ok;
+		struct row rows[S_N];
+
+		bench_burst(o.bursts[k], &o, rows);
+		for (unsigned i = 0; i < S_N; i++) {
+			print_row(&scens[i], o.bursts[k], &rows[i], &rows[S_PLAIN]);
+			ok &= rows[i].ok;
 		}
 		fflush(stdout);
 	}

@@ -138,15 +138,21 @@ static void meta_free(struct pkt *p)
 	cache_put(&meta_cache, p);
 }
 
-static const struct pkt pkt_blank = {
-	.l2_off = PKT_OFF_UNSET,
-	.l3_off = PKT_OFF_UNSET,
-	.l4_off = PKT_OFF_UNSET,
-};
+/* Metadata is cleared with explicit 16-byte stores: left to itself the
+ * compiler emits `rep stos`, whose start-up cost dominated allocation. */
+typedef uint64_t pkt_v2 __attribute__((vector_size(16), may_alias, aligned(8)));
+_Static_assert(sizeof(struct pkt) == 7 * sizeof(pkt_v2),
+	       "struct pkt is cleared in seven 16-byte stores: update both");
 
 static void pkt_init_meta(struct pkt *p, struct pkt_buf *b, uint32_t headroom)
 {
-	*p = pkt_blank;
+	pkt_v2 *v = (pkt_v2 *)(void *)p;
+	const pkt_v2 zero = { 0, 0 };
+
+	/* written out: a loop is turned back into memset */
+	v[0] = zero; v[1] = zero; v[2] = zero; v[3] = zero;
+	v[4] = zero; v[5] = zero; v[6] = zero;
+	p->l2_off = p->l3_off = p->l4_off = PKT_OFF_UNSET;
 	p->buf = b;
 	p->data = b->head + headroom;
 }

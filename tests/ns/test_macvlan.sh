@@ -9,7 +9,6 @@
 # longer answers; `link del` removes them and p0 keeps working;
 # conservation holds on every device.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_vlan.sh"
 need_env ping
 topo_up
 

@@ -18,7 +18,8 @@ mp_prime_neighbors
 RATE=${REPLACE_TCP_RATE:-300M}
 FIGURES=()
 
-bg_start ip netns exec "$NS_H2" iperf3 -s -p 5201 >"$TMPD/iperf3-server.log" 2>&1
+# bound to the service address: UDP answers come from it, not from eth0
+bg_start ip netns exec "$NS_H2" iperf3 -s -p 5201 -B $SVC4 >"$TMPD/iperf3-server.log" 2>&1
 for ((i = 0; i < 50; i++)); do
 	nsx "$NS_H2" ss -ltn 2>/dev/null | grep -q ':5201 ' && break
 	sleep 0.1
