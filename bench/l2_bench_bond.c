@@ -11,7 +11,8 @@
  *            bond) -> route -> active-backup bond bo1 over n1a + n1b
  *   xor      g2 under balance-xor bond bi2 -> route -> balance-xor bond bo2
  *            (xmit_hash_policy layer3+4) over n2a + n2b
- * Each figure is the median of RUNS runs of SECONDS each after a warm-up.
+ * Each figure is the median of RUNS runs of SECONDS each after a warm-up;
+ * the runs of the three scenarios interleave.
  * Afterwards the sinks must have counted exactly the generated packets
  * (xor: both sinks a share), every device's counters must balance and no
  * packet may be left allocated; otherwise the row says FAIL and the exit
@@ -272,33 +273,43 @@ static uint64_t tx_of(const struct dev *d)
 }
 
 struct row {
-	double ns, ns_min, ns_max;
+	double ns[B_MAX_RUNS];
+	double med, lo, hi;
 	uint64_t generated, arrived[2];
 	bool ok;
 };
 
-static struct row bench_row(const struct scen *s, const struct opts *o)
+/* Runs interleave the scenarios (plain, ab, xor, plain, ...) so that a
+ * change of machine load hits all of them alike. */
+static void bench_all(struct row *rows, const struct opts *o)
 {
-	uint64_t live = pkt_pool_outstanding(), b0 = tx_of(s->sink[0]),
-		 b1 = tx_of(s->sink[1]);
-	double ns[B_MAX_RUNS];
-	struct row r = { 0 };
+	uint64_t live = pkt_pool_outstanding(), before[S_N][2];
 
-	run_once(s, o->burst, o->seconds < 0.5 ? o->seconds : 0.5, &r.generated);
-	for (unsigned i = 0; i < o->runs; i++)
-		ns[i] = run_once(s, o->burst, o->seconds, &r.generated);
-	qsort(ns, o->runs, sizeof(double), cmp_double);
-	r.ns = ns[o->runs / 2];
-	r.ns_min = ns[0];
-	r.ns_max = ns[o->runs - 1];
-	r.arrived[0] = tx_of(s->sink[0]) - b0;
-	r.arrived[1] = tx_of(s->sink[1]) - b1;
-	r.ok = r.arrived[0] + r.arrived[1] == r.generated &&
-	       pkt_pool_outstanding() == live;
-	if (s == &scens[S_XOR])
-		r.ok = r.ok && r.arrived[0] > r.generated / 4 &&
-		       r.arrived[1] > r.generated / 4;
-	return r;
+	for (unsigned i = 0; i < S_N; i++) {
+		rows[i] = (struct row){ 0 };
+		before[i][0] = tx_of(scens[i].sink[0]);
+		before[i][1] = tx_of(scens[i].sink[1]);
+		run_once(&scens[i], o->burst, o->seconds < 0.5 ? o->seconds : 0.5,
+			 &rows[i].generated);
+	}
+	for (unsigned k = 0; k < o->runs; k++)
+		for (unsigned i = 0; i < S_N; i++)
+			rows[i].ns[k] = run_once(&scens[i], o->burst, o->seconds,
+						 &rows[i].generated);
+	for (unsigned i = 0; i < S_N; i++) {
+		struct row *r = &rows[i];
+		qsort(r->ns, o->runs, sizeof(double), cmp_double);
+		r->med = r->ns[o->runs / 2];
+		r->lo = r->ns[0];
+		r->hi = r->ns[o->runs - 1];
+		r->arrived[0] = tx_of(scens[i].sink[0]) - before[i][0];
+		r->arrived[1] = tx_of(scens[i].sink[1]) - before[i][1];
+		r->ok = r->arrived[0] + r->arrived[1] == r->generated &&
+			pkt_pool_outstanding() == live;
+		if (i == S_XOR)
+			r->ok = r->ok && r->arrived[0] > r->generated / 4 &&
+				r->arrived[1] > r->generated / 4;
+	}
 }
 
 /* Every device balances (static neighbors: nothing queued). */
@@ -374,20 +385,19 @@ int main(int argc, char **argv)
 	       o.burst, o.runs, o.seconds);
 	printf("%-6s | %7s %6s %13s | %8s | %s\n", "", "ns/pkt", "Mpps",
 	       "ns min..max", "vs plain", "arrived (sink a + b) / generated");
+	bench_all(rows, &o);
 	for (unsigned i = 0; i < S_N; i++) {
 		struct row *r = &rows[i];
 		char spread[32];
 
-		*r = bench_row(&scens[i], &o);
-		snprintf(spread, sizeof(spread), "%.1f..%.1f", r->ns_min, r->ns_max);
+		snprintf(spread, sizeof(spread), "%.1f..%.1f", r->lo, r->hi);
 		printf("%-6s | %7.1f %6.2f %13s | %7.1f%% | %llu + %llu / %llu%s\n",
-		       scens[i].name, r->ns, 1e3 / r->ns, spread,
-		       100.0 * rows[S_PLAIN].ns / r->ns,
+		       scens[i].name, r->med, 1e3 / r->med, spread,
+		       100.0 * rows[S_PLAIN].med / r->med,
 		       (unsigned long long)r->arrived[0],
 		       (unsigned long long)r->arrived[1],
 		       (unsigned long long)r->generated, r->ok ? "" : "  FAIL");
 		ok &= r->ok;
-		fflush(stdout);
 	}
 	if (!all_balanced())
 		ok = false;

@@ -21,6 +21,8 @@
 #include "dev/dev.h"
 #include "fib/fib.h"
 #include "fib/fib_exc.h"
+#include "l2/bond.h"
+#include "l2/bridge.h"
 #include "l2/neigh.h"
 #include "l3/l3_init.h"
 
@@ -118,6 +120,8 @@ static void run_offline(void)
 	while (!offline_inputs_done()) {
 		worker_poll_once(w);
 		neigh_timer(w, w->now_ms);
+		bond_timer(w->now_ms);
+		bridge_timer(w->now_ms);
 		worker_tx_flush(w);
 		rcu_quiescent_state();
 	}
@@ -161,6 +165,8 @@ static int run_online(int sfd)
 					log_msg(LOG_WARN, "timer: %s", strerror(errno));
 				w->now_ms = time_ms();
 				neigh_timer(w, w->now_ms);
+				bond_timer(w->now_ms);
+				bridge_timer(w->now_ms);
 				fib_exc_expire(w->now_ms);
 			} else if (fd == sfd) {
 				stop = true;

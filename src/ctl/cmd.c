@@ -433,7 +433,14 @@ static int link_add(struct words *w)
 static void link_remove(struct dev *d)
 {
 	char err[CTL_ERR_LEN];
+	struct dev *x;
 
+	/* as Linux: uppers stacked on d go first, slaves are released */
+	while ((x = dev_upper_of(d)))
+		link_remove(x);
+	for (x = dev_next(NULL); x; x = dev_next(x))
+		if (x->master == d)
+			dev_set_master(x, NULL, err);
 	if (d->master)
 		dev_set_master(d, NULL, err);
 	worker_detach_dev(d);

@@ -27,6 +27,7 @@
 #include <linux/sockios.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
+#include <net/if.h>
 #include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -587,6 +588,21 @@ static int afp_set_mac(struct dev *d, const uint8_t mac[6])
 	return 0;
 }
 
+/* Carrier of the kernel interface: IFF_UP and IFF_RUNNING. */
+static int afp_carrier(struct dev *d)
+{
+	const struct afp_priv *ap = d->priv;
+	struct ifreq ifr;
+
+	if (ap->fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ap->ifname);
+	if (ioctl(ap->fd, SIOCGIFFLAGS, &ifr) < 0)
+		return 0; /* the interface is gone */
+	return (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+}
+
 static void afp_describe(struct dev *d, struct ctl_out *out)
 {
 	struct afp_priv *ap = d->priv;
@@ -614,6 +630,7 @@ static const struct dev_ops afp_ops = {
 	.set_mac = afp_set_mac,
 	.destroy = drv_destroy_nothing,
 	.describe = afp_describe,
+	.carrier = afp_carrier,
 	.rx_done = drv_rx_never_done,
 };
 

@@ -106,6 +106,26 @@ struct dev *dev_next(struct dev *prev)
 	return NULL;
 }
 
+struct dev *dev_upper_of(const struct dev *lower)
+{
+	for (struct dev *u = dev_next(NULL); u; u = dev_next(u))
+		if (u->ops->get_lower && u->ops->get_lower(u) == lower)
+			return u;
+	return NULL;
+}
+
+/* Tell the devices above d (its master, and vlans/macvlans on it) that d
+ * went up or down or changed MAC. */
+static void dev_notify_master(struct dev *d)
+{
+	if (d->master && d->master->ops->lower_state)
+		d->master->ops->lower_state(d->master, d);
+	for (struct dev *u = dev_next(NULL); u; u = dev_next(u))
+		if (u->ops->get_lower && u->ops->get_lower(u) == d &&
+		    u->ops->lower_state)
+			u->ops->lower_state(u, d);
+}
+
 int dev_set_up(struct dev *d, bool up, char *err)
 {
 	if (up == d->admin_up)
@@ -116,10 +136,12 @@ int dev_set_up(struct dev *d, bool up, char *err)
 			return rc;
 		d->admin_up = true;
 		__atomic_store_n(&d->oper_up, true, __ATOMIC_RELEASE);
+		dev_notify_master(d);
 		return 0;
 	}
 	d->admin_up = false;
 	__atomic_store_n(&d->oper_up, false, __ATOMIC_RELEASE);
+	dev_notify_master(d);
 	/* Let workers finish with the device before its rings go away. */
 	synchronize_rcu();
 	if (d->ops->close)
@@ -166,6 +188,7 @@ int dev_set_mac(struct dev *d, const uint8_t mac[6], char *err)
 	}
 	memcpy(d->mac, mac, 6);
 	addr_set_ll6(d);
+	dev_notify_master(d);
 	return 0;
 }
 
@@ -370,15 +393,36 @@ void dev_random_mac(uint8_t mac[6])
 	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02); /* unicast, local */
 }
 
+/* Close, unlink and free one device (shutdown: no grace period needed). */
+static void dev_destroy_now(struct dev *d)
+{
+	if (d->oper_up && d->ops->close)
+		d->ops->close(d);
+	dev_table[d->ifindex] = NULL;
+	dev_free(d);
+}
+
 void dev_destroy_all(void)
 {
-	for (uint32_t i = 1; i < DEV_MAX; i++) {
-		struct dev *d = dev_table[i];
-		if (!d)
-			continue;
-		if (d->oper_up && d->ops->close)
-			d->ops->close(d);
-		dev_table[i] = NULL;
-		dev_free(d);
+	char err[256];
+	bool progress = true;
+
+	/* Release slaves first, then free uppers before their lowers. */
+	for (struct dev *d = dev_next(NULL); d; d = dev_next(d))
+		if (d->master)
+			dev_set_master(d, NULL, err);
+	while (progress) {
+		progress = false;
+		for (struct dev *d = dev_next(NULL), *n; d; d = n) {
+			n = dev_next(d);
+			if (!dev_upper_of(d)) {
+				dev_destroy_now(d);
+				progress = true;
+			}
+		}
+	}
+	for (struct dev *d = dev_next(NULL), *n; d; d = n) { /* cycles */
+		n = dev_next(d);
+		dev_destroy_now(d);
 	}
 }

@@ -82,8 +82,16 @@ struct dev_ops {
 	 * 0 or -errno with err filled. Control thread. */
 	int (*add_slave)(struct dev *master, struct dev *slave, char *err);
 	void (*del_slave)(struct dev *master, struct dev *slave);
-	/* Carrier of a lower device changed (bond link monitoring). */
+	/* A lower device (bond slave; lower of a vlan/macvlan) went up or
+	 * down or changed its MAC. Optional. Control thread. */
 	void (*lower_state)(struct dev *upper, struct dev *lower);
+	/* The one lower device of a stacked device (vlan, macvlan), or NULL.
+	 * Deleting a lower deletes these uppers first. Optional. */
+	struct dev *(*get_lower)(const struct dev *upper);
+	/* Physical carrier of what the device drives (a kernel interface's
+	 * IFF_RUNNING): 1 up, 0 down, -1 cannot tell. Optional. Control
+	 * thread. */
+	int (*carrier)(struct dev *d);
 };
 
 struct dev_addr {
@@ -176,6 +184,10 @@ struct dev *dev_get(uint32_t ifindex);           /* RCU reader or control */
 struct dev *dev_by_name(const char *name);       /* control thread */
 /* Iterate over all devices: for (d = dev_next(NULL); d; d = dev_next(d)). */
 struct dev *dev_next(struct dev *prev);
+
+/* The next device stacked on lower through get_lower, or NULL. Control
+ * thread. */
+struct dev *dev_upper_of(const struct dev *lower);
 
 /* Enslave d to master (NULL = release from its master). Control thread.
  * 0 or -errno with err filled. */

@@ -26,6 +26,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,13 +45,35 @@
 #define FIB_WEIGHT_MAX 256u     /* Linux: rtnh_hops + 1 */
 #define FIB_TABLE_HASH 64u
 
-/* A stored route; the public part comes first so a route pointer is the
- * entry pointer (one allocation, freed with free()). */
+/* A stored route: the public part is the allocation (a route pointer is
+ * the entry pointer, freed with free()), but it is allocated with only the
+ * nexthops it has (at least one slot: 1 instead of FIB_NH_MAX for nearly
+ * every route of a full table), followed by struct fib_entry_ext. So a
+ * stored route must never be copied by value, nor r->nh[] read past nnh. */
 struct fib_entry {
 	struct fib_route r;
+};
+
+/* What the FIB keeps with a stored route, after its last nexthop slot. */
+struct fib_entry_ext {
 	uint32_t wsum;              /* sum of nexthop weights */
 	struct fib_nhobj *nho;      /* nexthop object (`nhid`), else NULL */
 };
+
+static size_t entry_ext_off(unsigned nnh)
+{
+	size_t a = _Alignof(struct fib_entry_ext);
+	size_t off = offsetof(struct fib_route, nh) +
+		     (nnh ? nnh : 1) * sizeof(struct fib_nh);
+
+	return (off + a - 1) / a * a;
+}
+
+static const struct fib_entry_ext *entry_ext(const struct fib_route *r)
+{
+	return (const struct fib_entry_ext *)(const void *)
+	       ((const char *)r + entry_ext_off(r->nnh));
+}
 
 /* An open route batch (fib_batch_begin): one undo record per change. */
 struct batch_op {
@@ -349,12 +372,18 @@ static int check_route(const struct fib_route *r, char *err)
 
 /* ---- route entries and lists ---- */
 
-static struct fib_entry *entry_new(const struct fib_route *r, uint32_t table)
+static struct fib_entry *entry_new(const struct fib_route *r, uint32_t table,
+				   struct fib_nhobj *nho)
 {
-	struct fib_entry *e = calloc(1, sizeof(*e));
+	unsigned nnh = type_has_nexthops(r->type) ? r->nnh : 0;
+	struct fib_entry *e = calloc(1, entry_ext_off(nnh) +
+					sizeof(struct fib_entry_ext));
+	struct fib_entry_ext *x;
 
 	if (!e)
 		return NULL;
+	x = (struct fib_entry_ext *)(void *)((char *)e + entry_ext_off(nnh));
+	x->nho = nho;
 	e->r.family = r->family;
 	e->r.plen = r->plen;
 	e->r.type = r->type;
@@ -367,7 +396,7 @@ static struct fib_entry *entry_new(const struct fib_route *r, uint32_t table)
 	if (r->has_prefsrc)
 		e->r.prefsrc = addr_norm(r->family, &r->prefsrc);
 	e->r.mtu = r->mtu;
-	e->r.nnh = type_has_nexthops(r->type) ? r->nnh : 0;
+	e->r.nnh = (uint16_t)nnh;
 	for (unsigned i = 0; i < e->r.nnh; i++) {
 		struct fib_nh *nh = &e->r.nh[i];
 
@@ -376,7 +405,7 @@ static struct fib_entry *entry_new(const struct fib_route *r, uint32_t table)
 			nh->gw = addr_norm(r->family, &r->nh[i].gw);
 		nh->ifindex = r->nh[i].ifindex;
 		nh->weight = r->nh[i].weight;
-		e->wsum += nh->weight;
+		x->wsum += nh->weight;
 	}
 	return e;
 }
@@ -392,8 +421,7 @@ static bool nh_equal(int family, const struct fib_nh *a, const struct fib_nh *b)
  * at the same key is a duplicate. Key fields are compared by the caller. */
 static bool route_same(const struct fib_route *a, const struct fib_route *b)
 {
-	if (((const struct fib_entry *)a)->nho !=
-	    ((const struct fib_entry *)b)->nho)
+	if (entry_ext(a)->nho != entry_ext(b)->nho)
 		return false;
 	if (a->type != b->type || a->proto != b->proto ||
 	    a->scope != b->scope || a->mtu != b->mtu || a->nnh != b->nnh ||
@@ -719,9 +747,7 @@ int fib_route_add_nh(const struct fib_route *r, uint32_t nhid, unsigned flags,
 		rc = batch_reserve(err);
 	if (rc)
 		return rc;
-	e = entry_new(r, table);
-	if (e)
-		e->nho = nho;
+	e = entry_new(r, table, nho);
 	t = e ? table_get_or_create(table) : NULL;
 	if (!t) {
 		free(e);
@@ -779,7 +805,7 @@ static bool del_matches(const struct fib_route *want,
 			const struct fib_nhobj *want_nho,
 			const struct fib_route *have)
 {
-	if (want_nho && want_nho != ((const struct fib_entry *)have)->nho)
+	if (want_nho && want_nho != entry_ext(have)->nho)
 		return false;
 	if (want->type && want->type != have->type)
 		return false;
@@ -961,7 +987,7 @@ const struct fib_nhobj *fib_route_nhobj(const struct fib_route *r)
 {
 	if (r->table == FIB_TABLE_UNSPEC)   /* a static result, not stored */
 		return NULL;
-	return ((const struct fib_entry *)r)->nho;
+	return entry_ext(r)->nho;
 }
 
 /* ---- lookup ---- */
@@ -972,15 +998,16 @@ const struct fib_nhobj *fib_route_nhobj(const struct fib_route *r)
 static void entry_result(const struct fib_entry *e, uint32_t hash,
 			 uint32_t table, struct fib_result *res)
 {
+	const struct fib_entry_ext *x = entry_ext(&e->r);
 	bool blackhole = false;
 
 	res->route = &e->r;
 	res->table = table;
-	if (!e->nho) {
-		res->nh = fib_nh_select(e->r.nh, e->r.nnh, e->wsum, hash);
+	if (!x->nho) {
+		res->nh = fib_nh_select(e->r.nh, e->r.nnh, x->wsum, hash);
 		return;
 	}
-	res->nh = fib_nhobj_select(e->nho, hash, &blackhole);
+	res->nh = fib_nhobj_select(x->nho, hash, &blackhole);
 	if (blackhole)
 		res->route = fib_blackhole_route(e->r.family);
 }

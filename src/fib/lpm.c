@@ -76,14 +76,14 @@ struct lpm_pool {
 	size_t committed;        /* bytes usable, a multiple of LPM_HUGE */
 };
 
-/* Exact prefixes: open addressing, linear probing, backward-shift delete.
- * Key words (1 for IPv4, 2 for IPv6) at key[i * nkw]; meta[i] = used bit
- * 31, prefix length in bits 23..30, value in bits 0..22. */
+/* Exact prefixes: open addressing, linear probing, backward-shift delete,
+ * load <= 5/8. A slot is kw key words (the prefix's bytes as big-endian
+ * 32-bit words: 1 for IPv4, 4 for IPv6) then one meta word: used bit 31,
+ * prefix length in bits 23..30, value in bits 0..22 (0 = free slot). */
 struct lpm_rules {
-	uint64_t *key;
-	uint32_t *meta;
+	uint32_t *slot;
 	size_t cap, n;
-	unsigned nkw;
+	unsigned kw;
 	uint32_t per_len[LPM_MAX_BITS + 1];
 };
 
@@ -172,17 +172,15 @@ static int u32v_reserve(struct lpm_u32v *a, size_t more)
 	return 0;
 }
 
-/* The prefix as two host-order words, most significant first. */
-static void key_words(const uint8_t *k, unsigned nbytes, uint64_t *hi,
-		      uint64_t *lo)
+/* The key bytes as host-order words, most significant first. */
+static void key_load(const uint8_t *k, unsigned nbytes, uint32_t *w)
 {
-	uint8_t b[16] = { 0 };
-	uint64_t w[2];
+	for (unsigned i = 0; i < nbytes / 4; i++) {
+		uint32_t x;
 
-	memcpy(b, k, nbytes);
-	memcpy(w, b, sizeof(w));
-	*hi = be64toh(w[0]);
-	*lo = be64toh(w[1]);
+		memcpy(&x, k + 4 * i, sizeof(x));
+		w[i] = be32toh(x);
+	}
 }
 
 /* out = the first len bits of k, the rest zero. */
@@ -320,96 +318,99 @@ void lpm_reclaim(struct lpm *t)
 
 /* ---- exact-prefix rules ---- */
 
-static uint64_t rules_hash(uint64_t hi, uint64_t lo, unsigned len)
-{
-	uint64_t h = hi * 0x9e3779b97f4a7c15ull;
-
-	h ^= (lo + len) * 0xc2b2ae3d27d4eb4full;
-	h ^= h >> 31;
-	h *= 0xd6e8feb86659fd93ull;
-	h ^= h >> 32;
-	return h;
-}
-
-static size_t rules_home(const struct lpm_rules *r, uint64_t hi, uint64_t lo,
-			 unsigned len)
-{
-	return (size_t)(((unsigned __int128)rules_hash(hi, lo, len) * r->cap) >>
-			64);
-}
-
-static void rules_key(const struct lpm_rules *r, size_t i, uint64_t *hi,
-		      uint64_t *lo)
-{
-	*hi = r->key[i * r->nkw];
-	*lo = r->nkw > 1 ? r->key[i * r->nkw + 1] : 0;
-}
-
 static unsigned meta_len(uint32_t m)
 {
 	return (m >> LPM_DEPTH_SHIFT) & 0xffu;
 }
 
-/* Slot of hi/lo/len, or SIZE_MAX. */
-static size_t rules_find(const struct lpm_rules *r, uint64_t hi, uint64_t lo,
+static size_t rules_stride(const struct lpm_rules *r)
+{
+	return r->kw + 1;
+}
+
+static uint32_t *rules_at(const struct lpm_rules *r, size_t i)
+{
+	return &r->slot[i * rules_stride(r)];
+}
+
+static size_t rules_home(const struct lpm_rules *r, const uint32_t *key,
 			 unsigned len)
 {
+	uint64_t h = len * 0x9e3779b97f4a7c15ull;
+
+	for (unsigned i = 0; i < r->kw; i++)
+		h = (h ^ key[i]) * 0xc2b2ae3d27d4eb4full;
+	h ^= h >> 29;
+	h *= 0xd6e8feb86659fd93ull;
+	h ^= h >> 32;
+	return (size_t)(((unsigned __int128)h * r->cap) >> 64);
+}
+
+static size_t rules_next(const struct lpm_rules *r, size_t i)
+{
+	return i + 1 == r->cap ? 0 : i + 1;
+}
+
+/* Slot of key/len, or SIZE_MAX. */
+static size_t rules_find(const struct lpm_rules *r, const uint32_t *key,
+			 unsigned len)
+{
+	const uint32_t *s;
 	size_t i;
-	uint64_t h, l;
 
 	if (!r->cap)
 		return SIZE_MAX;
-	for (i = rules_home(r, hi, lo, len); r->meta[i];
-	     i = i + 1 == r->cap ? 0 : i + 1) {
-		rules_key(r, i, &h, &l);
-		if (meta_len(r->meta[i]) == len && h == hi && l == lo)
+	for (i = rules_home(r, key, len);; i = rules_next(r, i)) {
+		s = rules_at(r, i);
+		if (!s[r->kw])
+			return SIZE_MAX;
+		if (meta_len(s[r->kw]) == len &&
+		    !memcmp(s, key, r->kw * sizeof(*key)))
 			return i;
 	}
-	return SIZE_MAX;
 }
 
-static void rules_put(struct lpm_rules *r, uint64_t hi, uint64_t lo,
-		      unsigned len, uint32_t value)
+static void rules_put(struct lpm_rules *r, const uint32_t *key, unsigned len,
+		      uint32_t value)
 {
-	size_t i = rules_home(r, hi, lo, len);
+	size_t i = rules_home(r, key, len);
+	uint32_t *s;
 
-	while (r->meta[i])
-		i = i + 1 == r->cap ? 0 : i + 1;
-	r->key[i * r->nkw] = hi;
-	if (r->nkw > 1)
-		r->key[i * r->nkw + 1] = lo;
-	r->meta[i] = 1u << 31 | leaf_make(value, len);
+	while (rules_at(r, i)[r->kw])
+		i = rules_next(r, i);
+	s = rules_at(r, i);
+	memcpy(s, key, r->kw * sizeof(*key));
+	s[r->kw] = 1u << 31 | leaf_make(value, len);
 	r->n++;
 	r->per_len[len]++;
 }
 
-/* Make room for one more rule (load <= 0.8). */
+static uint32_t rules_value(const struct lpm_rules *r, size_t i)
+{
+	return rules_at(r, i)[r->kw] & LPM_VALUE_MAX;
+}
+
+/* Make room for one more rule. */
 static int rules_reserve(struct lpm_rules *r)
 {
 	struct lpm_rules nr = *r;
-	uint64_t hi, lo;
+	const uint32_t *s;
 
-	if ((r->n + 1) * 5 <= r->cap * 4)
+	if ((r->n + 1) * 8 <= r->cap * 5)
 		return 0;
 	nr.cap = r->cap < 64 ? 64 : r->cap + r->cap / 2;
-	nr.key = malloc(nr.cap * nr.nkw * sizeof(*nr.key));
-	nr.meta = calloc(nr.cap, sizeof(*nr.meta));
-	if (!nr.key || !nr.meta) {
-		free(nr.key);
-		free(nr.meta);
+	nr.slot = calloc(nr.cap, rules_stride(r) * sizeof(*nr.slot));
+	if (!nr.slot)
 		return -ENOMEM;
-	}
 	nr.n = 0;
 	memset(nr.per_len, 0, sizeof(nr.per_len));
 	for (size_t i = 0; i < r->cap; i++) {
-		if (!r->meta[i])
-			continue;
-		rules_key(r, i, &hi, &lo);
-		rules_put(&nr, hi, lo, meta_len(r->meta[i]),
-			  r->meta[i] & LPM_VALUE_MAX);
+		s = rules_at(r, i);
+		if (s[r->kw])
+			rules_put(&nr, s, meta_len(s[r->kw]),
+				  s[r->kw] & LPM_VALUE_MAX);
 	}
-	free(r->key);
-	free(r->meta);
+	free(r->slot);
 	*r = nr;
 	return 0;
 }
@@ -417,25 +418,23 @@ static int rules_reserve(struct lpm_rules *r)
 static void rules_remove(struct lpm_rules *r, size_t i)
 {
 	size_t j = i, home;
-	uint64_t hi, lo;
+	uint32_t *s = rules_at(r, i);
 	bool stay;
 
-	r->per_len[meta_len(r->meta[i])]--;
+	r->per_len[meta_len(s[r->kw])]--;
 	r->n--;
-	r->meta[i] = 0;
+	s[r->kw] = 0;
 	for (;;) {
-		j = j + 1 == r->cap ? 0 : j + 1;
-		if (!r->meta[j])
+		j = rules_next(r, j);
+		s = rules_at(r, j);
+		if (!s[r->kw])
 			return;
-		rules_key(r, j, &hi, &lo);
-		home = rules_home(r, hi, lo, meta_len(r->meta[j]));
+		home = rules_home(r, s, meta_len(s[r->kw]));
 		stay = i <= j ? i < home && home <= j : i < home || home <= j;
 		if (stay)
 			continue;
-		memcpy(&r->key[i * r->nkw], &r->key[j * r->nkw],
-		       r->nkw * sizeof(*r->key));
-		r->meta[i] = r->meta[j];
-		r->meta[j] = 0;
+		memcpy(rules_at(r, i), s, rules_stride(r) * sizeof(*s));
+		s[r->kw] = 0;
 		i = j;
 	}
 }
@@ -461,53 +460,75 @@ static int act_push(struct lpm_ctl *c, uint32_t *slot, uint32_t word)
 	return 0;
 }
 
-static void node_expand(const struct lpm *t, const struct lpm_hdr *h,
-			uint32_t *arr)
-{
-	uint32_t r = h->base;
+/* A node's 256 entries as runs: run j covers entries start[j] ..
+ * start[j + 1] - 1 (start[n] = 256) and holds leaf[j]. */
+struct lpm_runs {
+	unsigned n;
+	uint16_t start[257];
+	uint32_t leaf[256];
+};
 
-	for (unsigned i = 0; i < 256; i++) {
-		r += (uint32_t)(h->vec[i >> 6] >> (i & 63) & 1);
-		arr[i] = t->leaf[r];
-	}
-}
-
-/* Run vector of arr; returns the number of runs, their leaves in runs. */
-static unsigned arr_runs(const uint32_t *arr, uint64_t *vec, uint32_t *runs)
+/* The runs of the node behind e, or of a plain leaf e seen as a node full
+ * of it. */
+static void runs_load(const struct lpm *t, uint32_t e, struct lpm_runs *r)
 {
+	const struct lpm_hdr *h;
+	const uint32_t *leaf;
 	unsigned n = 0;
 
-	memset(vec, 0, 4 * sizeof(*vec));
-	for (unsigned i = 0; i < 256; i++) {
-		if (i && arr[i] == arr[i - 1])
-			continue;
-		vec[i >> 6] |= 1ull << (i & 63);
-		runs[n++] = arr[i];
+	if (!(e & LPM_EXT)) {
+		r->n = 1;
+		r->start[0] = 0;
+		r->leaf[0] = e;
+		r->start[1] = 256;
+		return;
 	}
-	return n;
+	h = hdr_at(t, e);
+	leaf = &t->leaf[h->base + 1];
+	for (unsigned w = 0; w < 4; w++)
+		for (uint64_t v = h->vec[w]; v; v &= v - 1) {
+			r->start[n] = (uint16_t)(w * 64 +
+						 (unsigned)__builtin_ctzll(v));
+			r->leaf[n] = leaf[n];
+			n++;
+		}
+	r->n = n;
+	r->start[n] = 256;
+}
+
+/* Append entries from start on holding leaf (merged into the last run when
+ * equal; two EXT words are never equal). */
+static void runs_push(struct lpm_runs *r, unsigned start, uint32_t leaf)
+{
+	if (r->n && r->leaf[r->n - 1] == leaf)
+		return;
+	r->start[r->n] = (uint16_t)start;
+	r->leaf[r->n++] = leaf;
 }
 
 /* Phase-1 result for a node (old: its EXT word and header h, or a plain
- * leaf and NULL) whose entries are now arr: a collapsed leaf, the same
- * word with in-place leaf stores queued, or a fresh node. */
+ * leaf and NULL) whose entries are now the runs r: a collapsed leaf, the
+ * same word with in-place leaf stores queued, or a fresh node. */
 static int node_store(struct lpm *t, uint32_t old, const struct lpm_hdr *h,
-		      const uint32_t *arr, uint32_t *out)
+		      const struct lpm_runs *r, uint32_t *out)
 {
 	struct lpm_ctl *c = t->ctl;
 	struct lpm_hdr *nh;
-	uint64_t vec[4];
-	uint32_t runs[256], hi, *leaf;
-	unsigned n = arr_runs(arr, vec, runs), cum = 0;
+	uint64_t vec[4] = { 0 };
+	uint32_t hi, *leaf;
+	unsigned cum = 0;
 
-	if (n == 1 && !(arr[0] & LPM_EXT)) {
-		*out = arr[0];
+	if (r->n == 1 && !(r->leaf[0] & LPM_EXT)) {
+		*out = r->leaf[0];
 		return h ? u32v_push(&c->retire, old & ~LPM_EXT) : 0;
 	}
+	for (unsigned j = 0; j < r->n; j++)
+		vec[r->start[j] >> 6] |= 1ull << (r->start[j] & 63);
 	if (h && memcmp(h->vec, vec, sizeof(vec)) == 0) {
 		leaf = &t->leaf[h->base + 1];
-		for (unsigned j = 0; j < n; j++)
-			if (leaf[j] != runs[j] &&
-			    act_push(c, &leaf[j], runs[j]) != 0)
+		for (unsigned j = 0; j < r->n; j++)
+			if (leaf[j] != r->leaf[j] &&
+			    act_push(c, &leaf[j], r->leaf[j]) != 0)
 				return -ENOMEM;
 		*out = old;
 		return 0;
@@ -515,7 +536,7 @@ static int node_store(struct lpm *t, uint32_t old, const struct lpm_hdr *h,
 	if (u32v_reserve(&c->fresh, 1) != 0 ||
 	    (h && u32v_reserve(&c->retire, 1) != 0))
 		return -ENOMEM;
-	hi = node_alloc(t, n);
+	hi = node_alloc(t, r->n);
 	if (hi == LPM_NONE)
 		return -ENOMEM;
 	nh = &t->hdr[hi];
@@ -524,7 +545,7 @@ static int node_store(struct lpm *t, uint32_t old, const struct lpm_hdr *h,
 		nh->cum[w] = (uint8_t)cum;
 		cum += (unsigned)__builtin_popcountll(vec[w]);
 	}
-	memcpy(&t->leaf[nh->base + 1], runs, n * sizeof(runs[0]));
+	memcpy(&t->leaf[nh->base + 1], r->leaf, r->n * sizeof(r->leaf[0]));
 	u32v_push(&c->fresh, hi);
 	if (h)
 		u32v_push(&c->retire, old & ~LPM_EXT);
@@ -535,38 +556,72 @@ static int node_store(struct lpm *t, uint32_t old, const struct lpm_hdr *h,
 static int apply_word(struct lpm *t, uint32_t e, unsigned b, bool whole,
 		      const struct lpm_op *op, uint32_t *out);
 
+/* The node behind e (or plain leaf e) with entries lo..hi rewritten: set
+ * to *set when given, else each through op as a whole entry at byte b + 1
+ * (its own subtree, if any, rewritten too). */
+static int node_rewrite(struct lpm *t, uint32_t e, unsigned b, unsigned lo,
+			unsigned hi, const uint32_t *set,
+			const struct lpm_op *op, uint32_t *out)
+{
+	struct lpm_runs old, nr;
+	uint32_t w;
+	int rc;
+
+	runs_load(t, e, &old);
+	nr.n = 0;
+	for (unsigned j = 0; j < old.n; j++) {
+		unsigned s = old.start[j], end = old.start[j + 1] - 1;
+		uint32_t l = old.leaf[j];
+
+		if (end < lo || s > hi) {
+			runs_push(&nr, s, l);
+			continue;
+		}
+		if (s < lo)
+			runs_push(&nr, s, l);
+		if (set) {
+			w = *set;
+		} else {
+			/* An EXT run is one entry: its child is rewritten. */
+			rc = apply_word(t, l, b + 1, true, op, &w);
+			if (rc)
+				return rc;
+		}
+		runs_push(&nr, s > lo ? s : lo, w);
+		if (end > hi)
+			runs_push(&nr, hi + 1, l);
+	}
+	nr.start[nr.n] = 256;
+	return node_store(t, e, e & LPM_EXT ? hdr_at(t, e) : NULL, &nr, out);
+}
+
 /* Descend into one entry of a node (or of a plain leaf to be split) for a
  * prefix longer than this node's byte. */
-static int node_descend(struct lpm *t, uint32_t e, const struct lpm_hdr *h,
-			unsigned b, const struct lpm_op *op, uint32_t *out)
+static int node_descend(struct lpm *t, uint32_t e, unsigned b,
+			const struct lpm_op *op, uint32_t *out)
 {
-	uint32_t arr[256], *slot = NULL, old = e, nw;
+	uint32_t *slot = NULL, old = e, nw;
 	unsigned idx = op->key[b];
 	int rc;
 
-	if (h) {
-		slot = (uint32_t *)(uintptr_t)lpm_node_slot(t, h, idx);
+	if (e & LPM_EXT) {
+		slot = (uint32_t *)(uintptr_t)lpm_node_slot(t, hdr_at(t, e),
+							     idx);
 		old = *slot;
 	}
 	rc = apply_word(t, old, b + 1, false, op, &nw);
 	if (rc)
 		return rc;
-	if (h && nw == old) {
+	if (slot && nw == old) {
 		*out = e;
 		return 0;
 	}
-	if (h && (old & LPM_EXT) && (nw & LPM_EXT)) {
+	if (slot && (old & LPM_EXT) && (nw & LPM_EXT)) {
 		/* A child replaced: its run is its own, store in place. */
 		*out = e;
 		return act_push(t->ctl, slot, nw);
 	}
-	if (h)
-		node_expand(t, h, arr);
-	else
-		for (unsigned i = 0; i < 256; i++)
-			arr[i] = e;
-	arr[idx] = nw;
-	return node_store(t, e, h, arr, out);
+	return node_rewrite(t, e, b, idx, idx, &nw, op, out);
 }
 
 /* Apply op to the node behind e (or a plain leaf e seen as a node full of
@@ -574,29 +629,16 @@ static int node_descend(struct lpm *t, uint32_t e, const struct lpm_hdr *h,
 static int node_apply(struct lpm *t, uint32_t e, unsigned b, bool whole,
 		      const struct lpm_op *op, uint32_t *out)
 {
-	const struct lpm_hdr *h = e & LPM_EXT ? hdr_at(t, e) : NULL;
-	uint32_t arr[256];
-	unsigned lo = 0, cnt = 256, rem;
-	int rc;
+	unsigned rem, lo;
 
-	if (!whole) {
-		rem = op->len - 8 * b;
-		if (rem > 8)
-			return node_descend(t, e, h, b, op, out);
-		lo = op->key[b];
-		cnt = 1u << (8 - rem);
-	}
-	if (h)
-		node_expand(t, h, arr);
-	else
-		for (unsigned i = 0; i < 256; i++)
-			arr[i] = e;
-	for (unsigned i = lo; i < lo + cnt; i++) {
-		rc = apply_word(t, arr[i], b + 1, true, op, &arr[i]);
-		if (rc)
-			return rc;
-	}
-	return node_store(t, e, h, arr, out);
+	if (whole)
+		return node_rewrite(t, e, b, 0, 255, NULL, op, out);
+	rem = op->len - 8 * b;
+	if (rem > 8)
+		return node_descend(t, e, b, op, out);
+	lo = op->key[b];
+	return node_rewrite(t, e, b, lo, lo + (1u << (8 - rem)) - 1, NULL, op,
+			    out);
 }
 
 /* The new word for e, an entry covering depth 8 * b bits (whole: all of it
@@ -709,7 +751,7 @@ int lpm_init(struct lpm *t, unsigned key_bytes)
 	t->hdr = (struct lpm_hdr *)(void *)c->hpool.base;
 	t->leaf = (uint32_t *)(void *)c->lpool.base;
 	c->lpool.used = 1;   /* leaf 0 unused: a base never wraps */
-	c->rules.nkw = key_bytes > 8 ? 2 : 1;
+	c->rules.kw = key_bytes / 4;
 	c->free_hdr = LPM_NONE;
 	memset(c->free_leaf, 0xff, sizeof(c->free_leaf));
 	t->key_bytes = key_bytes;
@@ -727,8 +769,7 @@ void lpm_fini(struct lpm *t)
 		free(c->fresh.v);
 		free(c->retire.v);
 		free(c->act);
-		free(c->rules.key);
-		free(c->rules.meta);
+		free(c->rules.slot);
 		free(c);
 	}
 	free(t->dir);
@@ -745,17 +786,17 @@ bool lpm_get(const struct lpm *t, const uint8_t *prefix, unsigned len,
 {
 	const struct lpm_rules *r = &t->ctl->rules;
 	uint8_t k[16];
-	uint64_t hi, lo;
+	uint32_t w[4];
 	size_t i;
 
 	if (check_args(t, len))
 		return false;
 	key_mask(prefix, t->key_bytes, len, k);
-	key_words(k, t->key_bytes, &hi, &lo);
-	i = rules_find(r, hi, lo, len);
+	key_load(k, t->key_bytes, w);
+	i = rules_find(r, w, len);
 	if (i == SIZE_MAX)
 		return false;
-	*value = r->meta[i] & LPM_VALUE_MAX;
+	*value = rules_value(r, i);
 	return true;
 }
 
@@ -765,17 +806,17 @@ int lpm_add(struct lpm *t, const uint8_t *prefix, unsigned len,
 	struct lpm_rules *r = &t->ctl->rules;
 	struct lpm_op op = { .len = len, .leaf = leaf_make(value, len) };
 	uint8_t k[16];
-	uint64_t hi, lo;
+	uint32_t w[4];
 	size_t i;
 	int rc;
 
 	if (check_args(t, len) || value == 0 || value > LPM_VALUE_MAX)
 		return -EINVAL;
 	key_mask(prefix, t->key_bytes, len, k);
-	key_words(k, t->key_bytes, &hi, &lo);
+	key_load(k, t->key_bytes, w);
 	op.key = k;
-	i = rules_find(r, hi, lo, len);
-	if (i != SIZE_MAX && (r->meta[i] & LPM_VALUE_MAX) == value)
+	i = rules_find(r, w, len);
+	if (i != SIZE_MAX && rules_value(r, i) == value)
 		return 0;
 	if (i == SIZE_MAX && rules_reserve(r) != 0)
 		return -ENOMEM;
@@ -783,29 +824,50 @@ int lpm_add(struct lpm *t, const uint8_t *prefix, unsigned len,
 	if (rc)
 		return rc;
 	if (i != SIZE_MAX)
-		r->meta[i] = 1u << 31 | leaf_make(value, len);
+		rules_at(r, i)[r->kw] = 1u << 31 | leaf_make(value, len);
 	else
-		rules_put(r, hi, lo, len, value);
+		rules_put(r, w, len, value);
 	return 0;
 }
 
-/* Leaf of the longest stored prefix shorter than len covering k, or 0. */
+/* The full leaf (value and depth) the dataplane holds for address a. */
+static uint32_t leaf_at(const struct lpm *t, const uint8_t *a)
+{
+	uint32_t e = t->dir[(unsigned)a[0] << 8 | a[1]];
+
+	for (unsigned i = 2; e & LPM_EXT; i++)
+		e = *lpm_node_slot(t, hdr_at(t, e), a[i]);
+	return e;
+}
+
+/* Leaf of the longest stored prefix shorter than len covering k (len
+ * bits, rest zero), or 0. First from the dataplane: P's sibling S (last
+ * bit flipped) shares every shorter covering prefix with P, so a leaf in S
+ * with depth < len is exactly the answer. When S is all covered by
+ * prefixes of length >= len, ask the rules, longest first. */
 static uint32_t parent_leaf(const struct lpm *t, const uint8_t *k,
 			    unsigned len)
 {
 	const struct lpm_rules *r = &t->ctl->rules;
 	uint8_t pk[16];
-	uint64_t hi, lo;
+	uint32_t w[4], e;
 	size_t i;
 
+	if (len == 0)
+		return 0;
+	memcpy(pk, k, t->key_bytes);
+	pk[(len - 1) / 8] ^= (uint8_t)(0x80u >> ((len - 1) % 8));
+	e = leaf_at(t, pk);
+	if (leaf_depth(e) < len)
+		return e;
 	for (unsigned d = len; d-- > 0;) {
 		if (!r->per_len[d])
 			continue;
 		key_mask(k, t->key_bytes, d, pk);
-		key_words(pk, t->key_bytes, &hi, &lo);
-		i = rules_find(r, hi, lo, d);
+		key_load(pk, t->key_bytes, w);
+		i = rules_find(r, w, d);
 		if (i != SIZE_MAX)
-			return leaf_make(r->meta[i] & LPM_VALUE_MAX, d);
+			return leaf_make(rules_value(r, i), d);
 	}
 	return 0;
 }
@@ -815,15 +877,15 @@ int lpm_del(struct lpm *t, const uint8_t *prefix, unsigned len)
 	struct lpm_rules *r = &t->ctl->rules;
 	struct lpm_op op = { .len = len, .del = true };
 	uint8_t k[16];
-	uint64_t hi, lo;
+	uint32_t w[4];
 	size_t i;
 	int rc;
 
 	if (check_args(t, len))
 		return -EINVAL;
 	key_mask(prefix, t->key_bytes, len, k);
-	key_words(k, t->key_bytes, &hi, &lo);
-	i = rules_find(r, hi, lo, len);
+	key_load(k, t->key_bytes, w);
+	i = rules_find(r, w, len);
 	if (i == SIZE_MAX)
 		return -ENOENT;
 	op.key = k;
@@ -847,8 +909,8 @@ void lpm_stats(const struct lpm *t, struct lpm_stats *st)
 			 c->leaves * sizeof(uint32_t);
 	st->pool_bytes = c->hpool.used * c->hpool.unit +
 			 c->lpool.used * c->lpool.unit;
-	st->rules_bytes = c->rules.cap *
-			  (c->rules.nkw * sizeof(uint64_t) + sizeof(uint32_t));
+	st->rules_bytes = c->rules.cap * rules_stride(&c->rules) *
+			  sizeof(uint32_t);
 }
 
 /* ---- batched lookup ---- */

@@ -76,7 +76,6 @@ struct bond_map {
 struct bond_slave {
 	struct dev *dev;
 	uint32_t ifindex;       /* to check the slave still exists at destroy */
-	char kif[IFNAMSIZ];     /* kernel interface (af_packet), "" = none */
 	bool link_up;
 	uint64_t link_failures;
 };
@@ -248,73 +247,27 @@ static uint16_t bond_tx(struct dev *bd, struct pkt **pkts, uint16_t n)
 
 /* ---- link state and slave selection (control thread) --------------------- */
 
-/* Kernel interface of an af_packet slave, from its `link show` description
- * (the driver exports no other way); "" when there is none. */
-static void bond_kernel_ifname(struct dev *slave, char out[IFNAMSIZ])
+/* A slave has link when usnet has it up and, with miimon, its driver
+ * reports carrier (or cannot tell). */
+static bool bond_slave_link(const struct bond *b, const struct bond_slave *s)
 {
-	static const char key[] = "\"dev\":\"";
-	struct ctl_out o;
-	const char *s, *e;
-
-	out[0] = '\0';
-	if (!slave->ops->describe || !slave->ops->kind ||
-	    strcmp(slave->ops->kind, "af_packet") != 0)
-		return;
-	out_init(&o, true);
-	out_obj_begin(&o, NULL);
-	slave->ops->describe(slave, &o);
-	out_obj_end(&o);
-	s = o.buf && !o.oom ? strstr(o.buf, key) : NULL;
-	e = s ? strchr(s + sizeof(key) - 1, '"') : NULL;
-	if (e) {
-		size_t n = (size_t)(e - (s + sizeof(key) - 1));
-		/* an escaped name ("\"" or "\\") is not worth unescaping */
-		if (n > 0 && n < IFNAMSIZ && !memchr(s + sizeof(key) - 1, '\\', n)) {
-			memcpy(out, s + sizeof(key) - 1, n);
-			out[n] = '\0';
-		}
-	}
-	out_fini(&o);
-}
-
-/* Carrier of a kernel interface: IFF_UP and IFF_RUNNING. A missing
- * interface has none. */
-static bool bond_kernel_carrier(int fd, const char *ifname)
-{
-	struct ifreq ifr;
-
-	if (fd < 0)
-		return true; /* cannot tell: trust usnet's own state */
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, ifname, strlen(ifname) + 1);
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		return false;
-	return (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
-}
-
-static bool bond_slave_link(const struct bond *b, const struct bond_slave *s,
-			    int fd)
-{
-	const struct dev *d = s->dev;
+	struct dev *d = s->dev;
 
 	if (!d->admin_up || !__atomic_load_n(&d->oper_up, __ATOMIC_ACQUIRE))
 		return false;
-	if (b->miimon == 0 || !s->kif[0])
+	if (b->miimon == 0 || !d->ops->carrier)
 		return true;
-	return bond_kernel_carrier(fd, s->kif);
+	return d->ops->carrier(d) != 0;
 }
 
 /* Re-read every slave's link; count up -> down transitions. */
 static void bond_refresh_links(struct dev *bd)
 {
 	struct bond *b = bd->priv;
-	int fd = -1;
 
-	if (b->miimon)
-		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	for (unsigned i = 0; i < b->nslaves; i++) {
 		struct bond_slave *s = &b->slaves[i];
-		bool up = bond_slave_link(b, s, fd);
+		bool up = bond_slave_link(b, s);
 		if (s->link_up && !up) {
 			s->link_failures++;
 			log_msg(LOG_INFO, "%s: slave %s link down", bd->name,
@@ -325,8 +278,6 @@ static void bond_refresh_links(struct dev *bd)
 		}
 		s->link_up = up;
 	}
-	if (fd >= 0)
-		close(fd);
 }
 
 static struct bond_slave *bond_find(struct bond *b, const struct dev *d)
@@ -553,7 +504,6 @@ static int bond_add_slave(struct dev *bd, struct dev *slave, char *err)
 	memset(s, 0, sizeof(*s));
 	s->dev = slave;
 	s->ifindex = slave->ifindex;
-	bond_kernel_ifname(slave, s->kif);
 	slave->rx_handler_data = bd;
 	rcu_assign_pointer(slave->rx_handler, bond_rx);
 	bond_update(bd);
@@ -686,7 +636,6 @@ static void bond_describe(struct dev *bd, struct ctl_out *o)
 		out_str(o, "ifname", s->dev->name);
 		out_str(o, "link", s->link_up ? "up" : "down");
 		out_u64(o, "link_failures", s->link_failures);
-		out_str(o, "kernel_if", s->kif);
 		out_obj_end(o);
 	}
 	out_arr_end(o);

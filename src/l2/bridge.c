@@ -1727,6 +1727,8 @@ int bridge_cmd(int argc, char **argv, struct ctl_out *out, char *err)
 		return bridge_vlan(&w, out);
 	if (obj && !strcmp(obj, "set"))
 		return bridge_set(&w);
+	if (!obj)
+		return br_fail(err, "bridge: missing object (fdb, vlan, set)");
 	return br_fail(err, "bridge: unknown object '%.64s' (fdb, vlan, set)",
-		       obj ? obj : "");
+		       obj);
 }

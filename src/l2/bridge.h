@@ -44,9 +44,14 @@ void bridge_timer(uint64_t now_ms);
  *   bridge set dev NAME [ageing_time S] [vlan_filtering 0|1]
  *                       [default_pvid N]
  * NAME in `fdb add dev NAME` may be the bridge itself: frames to MAC are
- * then delivered to the bridge (a local entry, shown as "permanent"). In
- * `bridge vlan`, dev NAME may be the bridge itself (its own membership, as
- * Linux's `self`). */
+ * then delivered to the bridge (a local entry, shown as "permanent").
+ * User entries are static (never age, never move) unless `dynamic`; `fdb
+ * add` without `vlan` on a VLAN-filtering bridge adds VID 0 and every VLAN
+ * of the port, as Linux does. In `bridge vlan`, dev NAME may be the bridge
+ * itself (its own membership, as Linux's `self`). default_pvid (default 1,
+ * 0 = none) is the untagged PVID given to the bridge at creation and to
+ * ports when they are enslaved; changing it leaves existing ports alone.
+ * Turning vlan_filtering on or off forgets the learnt entries. */
 int bridge_cmd_fdb(int argc, char **argv, struct ctl_out *out, char *err);
 int bridge_cmd(int argc, char **argv, struct ctl_out *out, char *err);
 

@@ -32,7 +32,8 @@ static bool eth_accept(const struct dev *d, struct pkt *p, const uint8_t *eh)
 /* Remove the 4-byte tag after the MAC addresses of p. false on no memory. */
 static bool eth_pop_tag(struct pkt *p)
 {
-	if (pkt_make_writable(p) < 0)
+	/* only the head segment's first bytes change */
+	if (pkt_is_shared(p) && pkt_make_writable(p) < 0)
 		return false;
 	memmove(p->data + 4, p->data, 12); /* MAC addresses over the tag */
 	pkt_pull(p, 4);
@@ -40,7 +41,8 @@ static bool eth_pop_tag(struct pkt *p)
 }
 
 /* Frames tagged for a VLAN device on d go up to it, tag removed; priority
- * tagged frames (VID 0) stay on d untagged, as Linux treats them. Returns
+ * tagged frames (VID 0, 802.1Q or 802.1ad) stay on d untagged, as Linux
+ * treats them. Returns
  * the device that now has the frame, or NULL when the tag is not ours. */
 static struct dev *eth_vlan_demux(struct dev *d, struct pkt *p, uint16_t type)
 {
@@ -51,7 +53,7 @@ static struct dev *eth_vlan_demux(struct dev *d, struct pkt *p, uint16_t type)
 	if (p->len < ETH_HLEN + 4)
 		return NULL;
 	vid = get_be16(p->data + ETH_HLEN) & 0xfff;
-	if (vid == 0 && type == ETH_P_8021Q)
+	if (vid == 0)
 		return eth_pop_tag(p) ? d : NULL;
 	if (!tbl)
 		return NULL;

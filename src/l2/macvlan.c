@@ -668,6 +668,7 @@ static const struct dev_ops mv_ops = {
 	.describe = mv_describe,
 	.rx_done = mv_rx_done,
 	.lower_state = mv_lower_state,
+	.get_lower = macvlan_lower,
 };
 
 /* ------------------------------------------------------------- create */

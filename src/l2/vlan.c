@@ -273,6 +273,7 @@ static const struct dev_ops vlan_ops = {
 	.describe = vlan_describe,
 	.rx_done = drv_rx_always_done,
 	.lower_state = vlan_lower_state,
+	.get_lower = vlan_lower,
 };
 
 /* ------------------------------------------------------------- create */
@@ -322,7 +323,9 @@ static int vlan_parse(int argc, char **argv, struct vlan_args *a, char *err)
 		if (drv_arg_value("vlan", argc, argv, &i, &val, err) < 0)
 			return -1;
 		if (is_id) {
-			if (drv_parse_u32("vlan", "id", val, 0, VLAN_VID_MAX,
+			/* VID 0 marks priority-tagged frames, which Ethernet
+			 * input treats as untagged: no device can have it. */
+			if (drv_parse_u32("vlan", "id", val, 1, VLAN_VID_MAX,
 					  &a->vid, err) < 0)
 				return -1;
 			have_id = true;
@@ -331,7 +334,7 @@ static int vlan_parse(int argc, char **argv, struct vlan_args *a, char *err)
 		}
 	}
 	if (!have_id) {
-		drv_errf(err, "vlan: missing 'id VID' (0..%u)", VLAN_VID_MAX);
+		drv_errf(err, "vlan: missing 'id VID' (1..%u)", VLAN_VID_MAX);
 		return -1;
 	}
 	return 0;

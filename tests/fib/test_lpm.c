@@ -730,8 +730,9 @@ static void test_edges_v6(void **state)
 
 /* ---- lookups racing with updates ---- */
 
-#define RACE_PROBES 96u
-#define RACE_ALLOWED 64u
+
+#define RACE_PROBES 16u
+#define RACE_ALLOWED 256u
 
 struct race_probe {
 	uint8_t a[16];
@@ -832,6 +833,37 @@ static void race_allowed(struct race *r, size_t nperm, struct race_probe *p)
 		}
 }
 
+/* Readers: one per CPU beside the writer's, one or two. */
+static unsigned race_readers(void)
+{
+	return sysconf(_SC_NPROCESSORS_ONLN) > 2 ? 2 : 1;
+}
+
+/* Churn prefixes focused on the probes: each is a probe's address cut to
+ * a random length (so chains of nested prefixes cover every probe and
+ * every update lands on some probe's path), one in eight a random prefix
+ * inside base (changes sharing nodes with the probes' ones). */
+static void race_churn_prefixes(struct tab *t, const struct race_probe *probe,
+				const struct pfx *base, size_t want)
+{
+	uint8_t a[16];
+
+	for (unsigned tries = 0; t->np < want; tries++) {
+		unsigned bits = 8 * t->bytes;
+		unsigned len = (unsigned)(rnd() % (bits + 1));
+
+		assert_true(tries < 1000 * want);
+		if (rnd() % 8 == 0) {
+			addr_inside(base->a, base->len, t->bytes, a);
+			len = base->len + (unsigned)(rnd() % (bits + 1 -
+							      base->len));
+		} else {
+			memcpy(a, probe[rnd() % RACE_PROBES].a, t->bytes);
+		}
+		tab_push_new(t, a, len);
+	}
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -856,7 +888,7 @@ static void race_run(int family)
 	struct race_arg ra[2];
 	pthread_t th[2];
 	uint8_t a[16];
-	unsigned len, nperm = 5, nchurn = 600;
+	unsigned nperm = 5, nchurn = 400, nread = race_readers();
 	double end;
 	unsigned long ops = 0;
 
@@ -876,28 +908,19 @@ static void race_run(int family)
 		tab_push(&t, a, (unsigned)atoi(slash + 1));
 		tab_put(&t, i, 1 + i);
 	}
-	/* Churn prefixes: mostly inside the permanent ones, every length,
-	 * some short ones covering many nodes, some outside. */
-	for (unsigned tries = 0; t.np < nperm + nchurn; tries++) {
-		const struct pfx *base = &t.p[rnd() % nperm];
-
-		assert_true(tries < 100 * nchurn);
-		addr_inside(base->a, base->len, t.bytes, a);
-		len = base->len + (unsigned)(rnd() % (8 * t.bytes + 1 -
-						      base->len));
-		if (tries % 16 == 0)
-			len = (unsigned)(rnd() % (base->len + 1));
-		tab_push_new(&t, a, len);
-	}
+	/* Probes: two under the permanent host route, two under the /28
+	 * (/60), the rest inside the wide permanent prefixes. */
 	for (unsigned i = 0; i < RACE_PROBES; i++) {
-		const struct pfx *x = &t.p[rnd() % t.np];
+		static const uint8_t where[] = { 1, 1, 3, 3, 0, 0, 0, 0, 0, 0,
+						 2, 2, 2, 4, 4, 4 };
+		const struct pfx *x = &t.p[where[i]];
 
-		if (i < 4)
-			x = &t.p[1 + i % 2];   /* under permanent longer ones */
 		addr_inside(x->a, x->len, t.bytes, r.probe[i].a);
-		race_allowed(&r, nperm, &r.probe[i]);
 	}
-	for (unsigned k = 0; k < 2; k++) {
+	race_churn_prefixes(&t, r.probe, &t.p[0], nperm + nchurn);
+	for (unsigned i = 0; i < RACE_PROBES; i++)
+		race_allowed(&r, nperm, &r.probe[i]);
+	for (unsigned k = 0; k < nread; k++) {
 		ra[k].r = &r;
 		ra[k].id = k;
 		assert_int_equal(pthread_create(&th[k], NULL, race_reader,
@@ -919,16 +942,17 @@ static void race_run(int family)
 		}
 	}
 	__atomic_store_n(&r.stop, true, __ATOMIC_RELEASE);
-	for (unsigned k = 0; k < 2; k++)
+	for (unsigned k = 0; k < nread; k++)
 		pthread_join(th[k], NULL);
-	print_message("  %s: %lu updates, %lu + %lu lookups\n",
+	print_message("  %s: %lu updates, %lu + %lu lookups on %u readers\n",
 		      family == AF_INET ? "IPv4" : "IPv6", ops, r.lookups[0],
-		      r.lookups[1]);
-	for (unsigned k = 0; k < 2; k++)
+		      r.lookups[1], nread);
+	for (unsigned k = 0; k < nread; k++) {
 		if (r.bad[k])
 			fail_msg("reader %u: %lu of %lu answers wrong; first: "
 				 "%s", k, r.bad[k], r.lookups[k], r.why[k]);
-	assert_true(r.lookups[0] > 0 && r.lookups[1] > 0);
+		assert_true(r.lookups[k] > 0);
+	}
 	assert_true(ops > 1000);
 	/* Still exact after all that. */
 	tab_check(&t, scaled(20000), "after the race");
@@ -1044,7 +1068,7 @@ static void fib_race_run(int family)
 	struct fib_route r;
 	pthread_t th;
 	uint8_t a[16];
-	unsigned bytes = family == AF_INET ? 4 : 16, n = 3000;
+	unsigned bytes = family == AF_INET ? 4 : 16, n = 600;
 	char err[256];
 	double end;
 	unsigned long ops = 0;
@@ -1060,19 +1084,18 @@ static void fib_race_run(int family)
 	t.p[0].live = true;
 	r = mk_route(family, t.p[0].a, 8, 1, 0);
 	assert_int_equal(fib_route_add(&r, FIB_F_EXCL, err), 0);
-	for (unsigned tries = 0; t.np < n; tries++) {
-		assert_true(tries < 100 * n);
-		addr_inside(t.p[0].a, 8, bytes, a);
-		tab_push_new(&t, a, 9 + (unsigned)(rnd() % (8 * bytes - 8)));
-	}
-	for (unsigned i = 0; i < RACE_PROBES; i++) {
-		const struct pfx *x = &t.p[rnd() % t.np];
-		struct race_probe *p = &fr.probe[i];
-
-		addr_inside(x->a, x->len, bytes, p->a);
+	for (unsigned i = 0; i < RACE_PROBES; i++)
+		addr_inside(t.p[0].a, 8, bytes, fr.probe[i].a);
+	race_churn_prefixes(&t, fr.probe, &t.p[0], n);
+	/* Only prefixes inside the /8: shorter ones would cover it. */
+	for (size_t i = 1; i < t.np; i++)
+		if (t.p[i].len <= 8) {
+			addr_inside(t.p[0].a, 8, bytes, t.p[i].a);
+			t.p[i].len = (uint8_t)(8 * bytes);
+		}
+	for (unsigned i = 0; i < RACE_PROBES; i++)
 		/* churn_value() doubles as the device index. */
-		race_allowed(&(struct race){ .t = &t }, 1, p);
-	}
+		race_allowed(&(struct race){ .t = &t }, 1, &fr.probe[i]);
 	assert_int_equal(pthread_create(&th, NULL, fib_race_reader, &fr), 0);
 	end = now_s() + (scale_pct() >= 100 ? 3.0 : 1.5);
 	while (now_s() < end) {

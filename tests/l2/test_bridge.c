@@ -952,6 +952,25 @@ static void test_describe(void **state)
 	s = out_of("link show p1", false);
 	assert_non_null(strstr(s, "master br0"));
 	free(s);
+
+	/* creation arguments; new ports take the default PVID */
+	ok("link add br3 type bridge ageing_time 20 vlan_filtering 1 default_pvid 5");
+	ok("link add n9 type null");
+	ok("link set n9 master br3");
+	s = out_of("link show br3", false);
+	assert_non_null(strstr(s, "bridge ageing_time 20 vlan_filtering 1 default_pvid 5 ports 1"));
+	free(s);
+	s = out_of("bridge vlan show dev n9", false);
+	assert_non_null(strstr(s, "n9               5 PVID Egress Untagged"));
+	free(s);
+	ok("bridge set dev br3 vlan_filtering 0 default_pvid 0 ageing_time 30");
+	s = out_of("link show br3", false);
+	assert_non_null(strstr(s, "bridge ageing_time 30 vlan_filtering 0 default_pvid 0 ports 1"));
+	free(s);
+	bad("bridge set dev br3 default_pvid 4095", "invalid default_pvid '4095'");
+	bad("bridge set br3", "expected 'dev NAME'");
+	ok("link del n9");
+	ok("link del br3");
 }
 
 int main(void)

@@ -516,6 +516,25 @@ static void test_macvlan_on_vlan(void **state)
 	t_del(v10);
 }
 
+/* Lower deleted before its macvlan: the macvlan drops what it would send
+ * (dev_down) and is later deleted cleanly (its port is freed with it). */
+static void test_lower_deleted_first(void **state)
+{
+	struct dev *low = h_dev("low", OTHER), *mv;
+	char err[DRV_ERR_SIZE];
+	struct hframe f;
+
+	assert_int_equal(dev_set_up(low, true, err), 0);
+	mv = t_dev(&macvlan_driver, "mvl", "link low", M0);
+	assert_ptr_equal(macvlan_lower(mv), low);
+	t_del(low);
+	assert_null(macvlan_lower(mv));
+	t_echo(&f, PEER0_MAC, M0, "10.10.0.1", "10.10.0.2");
+	t_xmit(mv, &f);
+	assert_int_equal(h_stats(mv).tx_drops[DROP_DEV_DOWN], 1);
+	t_del(mv);
+}
+
 /* More broadcast than the local queue holds: the rest is a counted drop. */
 static void test_queue_full_is_counted(void **state)
 {
@@ -587,6 +606,7 @@ int main(void)
 		T(test_passthru),
 		T(test_port_lifecycle),
 		T(test_macvlan_on_vlan),
+		T(test_lower_deleted_first),
 		T(test_queue_full_is_counted),
 		T(test_argument_errors),
 	};

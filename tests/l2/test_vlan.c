@@ -596,7 +596,8 @@ static void test_argument_errors(void **state)
 	t_expect_error("id 10", "needs a lower device");
 	t_expect_error("link nosuch id 10", "no device 'nosuch'");
 	t_expect_error("link p0", "missing 'id VID'");
-	t_expect_error("link p0 id 4095", "invalid id '4095'");
+	t_expect_error("link p0 id 4095", "invalid id '4095' (expected 1..4094)");
+	t_expect_error("link p0 id 0", "invalid id '0'");
 	t_expect_error("link p0 id ten", "invalid id 'ten'");
 	t_expect_error("link p0 id", "'id' needs a value");
 	t_expect_error("link p0 id 10 proto 802.1x", "invalid protocol '802.1x'");

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Topology of the bond namespace tests (test_bond*.sh), on top of lib.sh.
 # Sourced, not run. No Linux host can bond here (no bonding module), so the
 # far side is a Linux bridge in h2 with h2's addresses on it:

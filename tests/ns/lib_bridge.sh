@@ -98,7 +98,7 @@ drops_now() {
 tcpdump_start() {
 	local ns=$1 file=$2 i
 	shift 2
-	bg_start ip netns exec "$ns" tcpdump -i eth0 -n -e -l -U "$@" >"$file" 2>"$file.err"
+	bg_start ip netns exec "$ns" tcpdump -i eth0 -n -e -l --immediate-mode "$@" >"$file" 2>"$file.err"
 	TCPDUMP_PID=$BG_LAST
 	for ((i = 0; i < 50; i++)); do
 		grep -q "listening on" "$file.err" 2>/dev/null && return 0

@@ -13,8 +13,9 @@
 #                                           answering MAC
 #   silent --tags T --src-ip A --target B   no answer within 1.5 s
 #   ping   --tags T --dst-mac M --src-ip A --dst-ip B [--count N] [--v6]
-#                                           N tagged echo requests, all
-#                                           answered with the same tags;
+#          [--reply-tags R|none]            N tagged echo requests, all
+#                                           answered with the same tags (or
+#                                           with R; none = untagged);
 #                                           RESULT "replies N ttl T from MAC"
 # While it runs, the probe answers tagged ARP who-has and IPv6 neighbor
 # solicitations for every --src-ip of its cases, with eth0's MAC and the
@@ -174,6 +175,7 @@ ap.add_argument("--dst-ip")
 ap.add_argument("--dst-mac")
 ap.add_argument("--count", type=int, default=3)
 ap.add_argument("--v6", action="store_true")
+ap.add_argument("--reply-tags")
 
 iface = sys.argv[sys.argv.index("--iface") + 1] if "--iface" in sys.argv else "eth0"
 cases = []
@@ -186,7 +188,9 @@ failed = 0
 try:
     for name, a in cases:
         tags = parse_tags(a.tags)
-        vids = [(t, c & 0xfff) for t, c in tags]
+        want = tags if a.reply_tags is None else \
+            parse_tags("" if a.reply_tags == "none" else a.reply_tags)
+        vids = [(t, c & 0xfff) for t, c in want]
         try:
             r = {"arp": cmd_arp, "silent": cmd_silent, "ping": cmd_ping}[a.cmd](pr, a, tags, vids)
             print("%s ok %s" % (name, r), flush=True)

@@ -24,8 +24,6 @@ ping_all "$NS_H1" 3 -6 2001:db8:2::2
 ping_all "$NS_H2" 3 10.2.0.1
 ping_all "$NS_H2" 3 -6 2001:db8:2::1
 bond_wait_active p1
-kif=$(jget "$TMPD/bond.json" "j[0]['slaves'][0]['kernel_if']")
-[ "$kif" = "$IF_B" ] || fail "bond0 watches kernel interface '$kif' for p1, expected $IF_B"
 
 bond_iperf_server
 
@@ -83,8 +81,8 @@ ping_all "$NS_H2" 3 10.2.0.1
 log "p1's link comes back: no primary, so p2 stays active"
 ip -n "$NS_H2" link set b1 up
 for ((i = 0; i < 50; i++)); do
-	[ "$(bond_field slaves | tr -d ' ')" != "" ] &&
-		[ "$(jget "$TMPD/bond.json" "j[0]['slaves'][0]['link']")" = up ] && break
+	bond_field mode >/dev/null
+	[ "$(jget "$TMPD/bond.json" "j[0]['slaves'][0]['link']")" = up ] && break
 	sleep 0.1
 done
 [ $i -lt 50 ] || { ctl link show bond0; fail "p1's link not back up in bond0 within 5 s"; }

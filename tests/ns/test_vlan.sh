@@ -6,7 +6,8 @@
 # answered with the same tag by each subinterface, with the lower's MAC; a
 # tagged ping from h1 to h2 is routed between v10 and the untagged p1 and
 # its reply comes back tagged (TTL 63); an unknown VID is a counted drop
-# (eth_vlan_no_device) and unanswered; QinQ (802.1Q 30 inside 802.1ad 300);
+# (eth_vlan_no_device) and unanswered; a priority-tagged (VID 0) ping to
+# p0's address is untagged traffic of p0 (untagged reply), as in Linux; QinQ (802.1Q 30 inside 802.1ad 300);
 # a macvlan on v10 answers with its own MAC; the untagged path still works;
 # `link del` removes them; conservation holds on every device.
 . "$(dirname "$0")/lib.sh"
@@ -61,6 +62,7 @@ arpqinq  arp    --tags 88a8:300,8100:30 --src-ip 10.30.0.2 --target 10.30.0.1
 pingqinq ping   --tags 88a8:300,8100:30 --dst-mac $P0MAC --src-ip 10.30.0.2 --dst-ip 10.30.0.1 --count 2
 arpmv    arp    --tags 8100:10   --src-ip 10.11.0.2 --target 10.11.0.1
 pingmv   ping   --tags 8100:10   --dst-mac $MVMAC --src-ip 10.11.0.2 --dst-ip 10.11.0.1 --count 2
+prio     ping   --tags 8100:0:6  --dst-mac $P0MAC --src-ip 10.1.0.2 --dst-ip 10.1.0.1 --count 2 --reply-tags none
 CASES
 rc=$?
 after=$(dev_drops p0 eth_vlan_no_device)
