@@ -5,7 +5,9 @@
 # See bench/README.md for what is measured and how to read it.
 #
 #   bench/run.sh            both, full length (about 3 + 1.5 minutes)
-#   bench/run.sh fwd|e2e    one of them
+#   bench/run.sh fwd|e2e|l2|vrf|fib    one of them (l2: stacked devices,
+#                           vrf: VRF request/response cost, fib: FIB lookups
+#                           vs DPDK)
 #   bench/run.sh check      short runs under ASan/UBSan (build/san): checks
 #                           that the benchmarks run cleanly, not speed
 #
@@ -53,13 +55,44 @@ run_e2e() { # build-dir
 
 fwd_args=(--seconds "${FWD_SECONDS:-2}" --runs "${FWD_RUNS:-5}" --bursts "${FWD_BURSTS:-1,32,256}")
 
+# Stacked-device benchmarks: each bench/l2_bench_*.c measures its device
+# against plain port-to-port forwarding in the same run.
+run_l2() {
+	local src b
+	for src in bench/l2_bench_*.c; do
+		b=build/$(basename "$src" .c)
+		# shellcheck disable=SC2086
+		gcc $CFLAGS_BENCH -O2 -g -o "$b" "$src" build/libusnet.a $LIBS || {
+			echo "run.sh: cannot build $src"; status=1; continue; }
+		echo "== $b"
+		timeout --kill-after=10 900 taskset -c "$(($(nproc) - 1))" "$b" || {
+			echo "$b: FAILED"; status=1; }
+	done
+}
+
+run_script() { # script
+	echo "== $1"
+	"$1" || { rc=$?; [ $rc = 77 ] || status=1; }
+}
+
 case $what in
-all | fwd | e2e)
-	if [ "$what" != e2e ]; then
+all | fwd | e2e | l2 | vrf | fib)
+	if [ "$what" = all ] || [ "$what" = fwd ]; then
 		build_fwd build -O2 -g || exit 1
 		run_fwd build "${fwd_args[@]}"
 	fi
-	[ "$what" != fwd ] && run_e2e build
+	if [ "$what" = all ] || [ "$what" = e2e ]; then
+		run_e2e build
+	fi
+	if [ "$what" = all ] || [ "$what" = l2 ]; then
+		run_l2
+	fi
+	if [ "$what" = all ] || [ "$what" = vrf ]; then
+		run_script bench/vrf_rr.sh
+	fi
+	if { [ "$what" = all ] || [ "$what" = fib ]; } && [ -x bench/fib_bench.sh ]; then
+		run_script bench/fib_bench.sh
+	fi
 	;;
 check)
 	make -s -j"$(nproc)" SAN=1 all >/dev/null || { echo "run.sh: make SAN=1 failed"; exit 1; }
@@ -71,7 +104,7 @@ check)
 	E2E_SECONDS=${E2E_SECONDS:-2} run_e2e build/san
 	;;
 *)
-	echo "usage: bench/run.sh [all|fwd|e2e|check]"
+	echo "usage: bench/run.sh [all|fwd|e2e|l2|vrf|fib|check]"
 	exit 2
 	;;
 esac
