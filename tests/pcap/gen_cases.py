@@ -21,7 +21,9 @@ router does, never by running usnet:
     the incoming interface's address, hop limit 64, traffic class 0, quote
     up to the 1280-byte minimum MTU;
   - echo replies (RFC 792): addresses swapped, type 0, identifier, sequence
-    and data unchanged; usnet keeps the request's TOS and id, TTL 64;
+    and data unchanged; usnet keeps the request's TOS and id, TTL 64, and
+    sets DF: it does path MTU discovery for its own packets (RFC 1191) and
+    fragments them itself only past a path MTU it has learned;
   - fragmentation (RFC 791): data in multiples of 8 bytes, same id, MF on all
     but the last, offsets in 8-byte units, TTL already decremented;
   - frag needed (RFC 1191): type 3 code 4 with the next-hop MTU.
@@ -265,7 +267,7 @@ def case_ipv4_echo():
     outs = []
     for r in reqs:
         raw = s.IP(bytes(r))
-        reply = s.IP(src=raw.dst, dst=raw.src, ttl=64, tos=raw.tos, id=raw.id, flags=0) / \
+        reply = s.IP(src=raw.dst, dst=raw.src, ttl=64, tos=raw.tos, id=raw.id, flags="DF") / \
             s.ICMP(type=0, code=0, id=raw[s.ICMP].id, seq=raw[s.ICMP].seq) / bytes(raw[s.ICMP].payload)
         outs.append(s.Ether(dst=PEER0_MAC, src=P0_MAC) / s.IP(bytes(reply)))
     return "", [from_peer0(p) for p in reqs], outs, []
