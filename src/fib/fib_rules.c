@@ -30,6 +30,8 @@
 
 #define FIB_ERR_SIZE 256
 
+_Static_assert(FIB_RULE_IFNAME == DEV_NAME_MAX, "rule device names are device names");
+
 struct fib_rule_set {
 	uint32_t n;
 	struct fib_rule r[];

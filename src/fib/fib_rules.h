@@ -72,8 +72,10 @@ void fib_rules_fini(void);
  * reached), ENOMEM. Control thread. */
 int fib_rule_add(const struct fib_rule *r, char *err);
 /* Delete the first rule of r->family matching every field set in r:
- * priority when has_prio, action, table, selectors when non-zero, invert
- * when true. 0 or -ENOENT / -EINVAL with err filled. Control thread. */
+ * priority when has_prio, action, table, goto target, selectors when
+ * non-zero (addresses, devices by index or name, mark, ipproto, port
+ * ranges, dscp when has_dscp), invert when true. 0 or -ENOENT / -EINVAL
+ * with err filled. Control thread. */
 int fib_rule_del(const struct fib_rule *r, char *err);
 
 /* Visit the rules of a family (0 = IPv4 then IPv6) in evaluation order.

@@ -250,6 +250,14 @@ static void test_blackhole_object(void **state)
 	assert_int_equal(route_nh("10.6.0.0", 16, 20), 0);
 	assert_true(look("10.6.0.1", 1, &res));
 	assert_int_equal(res.route->type, FIB_BLACKHOLE);
+	/* The blackhole member itself becoming a nexthop: the group follows. */
+	assert_int_equal(nh_single(4, 2, 11, true), 0);
+	assert_true(look("10.6.0.1", 1, &res));
+	assert_int_equal(res.route->type, FIB_UNICAST);
+	assert_int_equal(gw_host("10.6.0.1", 1), 11);
+	assert_int_equal(nh_blackhole(4, true), 0);
+	assert_true(look("10.6.0.1", 1, &res));
+	assert_int_equal(res.route->type, FIB_BLACKHOLE);
 	assert_int_equal(nh_group(20, 1, one, NULL, true, NULL), 0);
 	assert_true(look("10.6.0.1", 1, &res));
 	assert_int_equal(res.route->type, FIB_UNICAST);
@@ -642,7 +650,7 @@ static bool race_ok(const struct fib_result *res)
 static void *race_reader(void *arg)
 {
 	struct race *rc = arg;
-	union pkt_addr a = addr(AF_INET, "10.9.0.1");
+	union pkt_addr a = addr(AF_INET, "10.9.0.1"), b = addr(AF_INET, "10.30.0.1");
 	struct fib_result res;
 
 	rcu_register_thread();
@@ -659,6 +667,14 @@ static void *race_reader(void *arg)
 					 "hash %u got a wrong answer", h);
 			__atomic_fetch_add(&rc->lookups, 1, __ATOMIC_RELAXED);
 		}
+		/* 10.30/16 uses object 30, created and deleted over and over:
+		 * no route, or host 30 on t3 */
+		if (fib_table_lookup(FIB_TABLE_MAIN, AF_INET, &b, 0, &res) &&
+		    (!res.nh || res.nh->ifindex != ifx(3) ||
+		     (ntohl(res.nh->gw.v4) & 0xff) != 30) &&
+		    __atomic_fetch_add(&rc->bad, 1, __ATOMIC_RELAXED) == 0)
+			snprintf(rc->why, sizeof(rc->why),
+				 "10.30.0.1 got a wrong answer");
 		rcu_quiescent_state();
 	}
 	rcu_unregister_thread();
@@ -686,6 +702,14 @@ static void test_concurrent_replace(void **state)
 		assert_int_equal(nh_group(10, (i % 3) ? 2 : 1,
 					  (i % 3) ? both : one, NULL, true,
 					  NULL), 0);
+		if (i % 10 == 0) {   /* object and route come and go */
+			char err[256];
+
+			assert_int_equal(nh_single(30, 3, 30, false), 0);
+			assert_int_equal(route_nh("10.30.0.0", 16, 30), 0);
+			assert_int_equal(fib_nhobj_del(30, err), 0);
+			assert_int_equal(gw_host("10.30.0.1", 0), -1);
+		}
 	}
 	__atomic_store_n(&rc.stop, true, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < 2; i++)

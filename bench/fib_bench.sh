@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# FIB lookup benchmark: builds bench/fib_bench.c against build/libusnet.a
+# and DPDK (pkg-config libdpdk; the Debian package libdpdk-dev is installed
+# with apt-get when missing and we are root) and runs it pinned to one CPU.
+# DPDK is linked here only, never into usnet. See bench/README.md.
+#
+#   bench/fib_bench.sh [fib_bench options]
+#     --runs N        timed runs per structure (median printed; default 7)
+#     --addresses N   sample size per run (default 1048576)
+#     --churn N       prefixes deleted and re-added (default 50000)
+#     --no-rte-lpm    skip rte_lpm (its full-table load is quadratic)
+#     --no-fib        skip the usnet FIB rows (route add, FIB lookup)
+#     --prefixes F    table file (default ../shared/data/prefixes.txt.gz)
+#
+# Environment: FIB_BENCH_CPU (CPU to pin to; default the last one).
+# Exit: 0, 1 when the benchmark failed (e.g. answers differ), 77 when it
+# cannot run here (no DPDK and no way to install it).
+set -u
+cd "$(dirname "$0")/.."
+
+if ! pkg-config --exists libdpdk 2>/dev/null; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "fib_bench.sh: installing libdpdk-dev (DPDK, for the comparison)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y \
+			--no-install-recommends libdpdk-dev >/dev/null ||
+			{ echo "fib_bench.sh: apt-get install libdpdk-dev failed"; exit 77; }
+	else
+		echo "fib_bench.sh: needs DPDK (apt-get install libdpdk-dev)"
+		exit 77
+	fi
+fi
+make -s -j"$(nproc)" build/libusnet.a || { echo "fib_bench.sh: make failed"; exit 1; }
+
+# DPDK's headers as system headers: our warning flags are not theirs.
+dpdk_cflags=$(pkg-config --cflags libdpdk | sed 's/-I/-isystem /g')
+# shellcheck disable=SC2086
+gcc -std=gnu11 -O2 -g -march=x86-64-v2 -Wall -Wextra -Werror -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+	-Wformat=2 -Wvla -D_GNU_SOURCE -D_LGPL_SOURCE -Isrc -pthread \
+	$dpdk_cflags -o build/fib_bench bench/fib_bench.c build/libusnet.a \
+	$(pkg-config --libs libdpdk) -lurcu-qsbr -lurcu-cds -lpcap ||
+	{ echo "fib_bench.sh: build failed"; exit 1; }
+
+cpu=${FIB_BENCH_CPU:-$(($(nproc) - 1))}
+pin=()
+command -v taskset >/dev/null && pin=(taskset -c "$cpu")
+echo "fib_bench.sh: load average $(cut -d' ' -f1-3 /proc/loadavg); pinned to CPU $cpu"
+"${pin[@]}" build/fib_bench "$@"
