@@ -55,17 +55,25 @@ struct scenario {
 	const char *sink_addr;  /* ADDR/PLEN on the sink */
 	const char *route;      /* PREFIX/PLEN routed via gw */
 	const char *gw;         /* next hop on the sink's subnet */
+	uint32_t vrf_table;     /* 0, or: ports enslaved to a VRF with this table */
 	struct dev *gen;
+	struct dev *sink;       /* the shared sink, or the VRF's own */
 };
 
 static struct scenario scenarios[] = {
 	{ "ipv4 64B", AF_INET,
 	  "src 10.1.0.2 dst 198.18.0.2 size 64 flows 256",
-	  "10.1.0.1/24", "10.2.0.1/24", "198.18.0.0/15", "10.2.0.2", NULL },
+	  "10.1.0.1/24", "10.2.0.1/24", "198.18.0.0/15", "10.2.0.2", 0, NULL,
+	  NULL },
 	{ "ipv6 64B", AF_INET6,
 	  "src 2001:db8:1::2 dst 2001:db8:ff::2 size 64 flows 256",
 	  "2001:db8:1::1/64", "2001:db8:2::1/64", "2001:db8:ff::/48",
-	  "2001:db8:2::2", NULL },
+	  "2001:db8:2::2", 0, NULL, NULL },
+	/* the same IPv4 path with both ports in VRF red: the l3mdev cost */
+	{ "ipv4 vrf", AF_INET,
+	  "src 10.1.0.2 dst 198.18.0.2 size 64 flows 256",
+	  "10.1.0.1/24", "10.2.0.1/24", "198.18.0.0/15", "10.2.0.2", 10,
+	  NULL, NULL },
 };
 
 static struct dev *sink;
@@ -162,11 +170,11 @@ static void add_route(struct scenario *sc)
 	r.type = FIB_UNICAST;
 	r.proto = FIB_PROTO_STATIC;
 	r.scope = FIB_SCOPE_UNIVERSE;
-	r.table = FIB_TABLE_MAIN;
+	r.table = sc->vrf_table ? sc->vrf_table : FIB_TABLE_MAIN;
 	r.nnh = 1;
 	parse_prefix(sc->family, sc->gw, &r.nh[0].gw, &plen);
 	r.nh[0].has_gw = true;
-	r.nh[0].ifindex = sink->ifindex;
+	r.nh[0].ifindex = sc->sink->ifindex;
 	r.nh[0].weight = 1;
 	if (fib_route_add(&r, FIB_F_EXCL, err) < 0)
 		die(sc->route, err);
@@ -179,9 +187,25 @@ static void add_neigh(struct scenario *sc)
 	int rc;
 
 	parse_prefix(sc->family, sc->gw, &gw, &plen);
-	rc = neigh_add_static(sink, sc->family, &gw, NH_MAC);
+	rc = neigh_add_static(sc->sink, sc->family, &gw, NH_MAC);
 	if (rc < 0)
 		die(sc->gw, strerror(-rc));
+}
+
+/* A VRF with its own sink; the scenario's ports become its members. */
+static void enslave_vrf(struct scenario *sc, size_t i)
+{
+	char name[16], words[32], err[BENCH_ERR] = "";
+	struct dev *vrf;
+
+	snprintf(name, sizeof(name), "vrf%zu", i);
+	snprintf(words, sizeof(words), "table %u", sc->vrf_table);
+	vrf = make_dev("vrf", name, words);
+	snprintf(name, sizeof(name), "n%zu", i);
+	sc->sink = make_dev("null", name, "");
+	if (dev_set_master(sc->gen, vrf, err) < 0 ||
+	    dev_set_master(sc->sink, vrf, err) < 0)
+		die("vrf", err);
 }
 
 static void setup(void)
@@ -196,8 +220,11 @@ static void setup(void)
 		struct scenario *sc = &scenarios[i];
 		snprintf(name, sizeof(name), "g%zu", i);
 		sc->gen = make_dev("gen", name, sc->gen_args);
+		sc->sink = sink;
+		if (sc->vrf_table)
+			enslave_vrf(sc, i);
 		add_addr(sc->gen, sc->family, sc->port_addr);
-		add_addr(sink, sc->family, sc->sink_addr);
+		add_addr(sc->sink, sc->family, sc->sink_addr);
 		add_route(sc);
 		add_neigh(sc);
 	}
@@ -347,6 +374,15 @@ static void print_drops(const struct snapshot *a, const struct snapshot *b)
 		       (unsigned long long)(b->queued - a->queued));
 }
 
+/* The sink of the scenario whose generator is g. */
+static struct dev *sc_sink(const struct dev *g)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++)
+		if (scenarios[i].gen == g)
+			return scenarios[i].sink;
+	return sink;
+}
+
 /* Generated vs arrived over one scenario's forwarding runs. */
 struct tally {
 	uint64_t generated, arrived;
@@ -359,8 +395,8 @@ static bool check_tally(struct dev *g, const struct snapshot *a,
 {
 	uint64_t gen_rx = b->st[g->ifindex].rx_packets -
 			  a->st[g->ifindex].rx_packets;
-	uint64_t arrived = b->st[sink->ifindex].tx_packets -
-			   a->st[sink->ifindex].tx_packets;
+	uint64_t arrived = b->st[sc_sink(g)->ifindex].tx_packets -
+			   a->st[sc_sink(g)->ifindex].tx_packets;
 
 	t->generated = generated;
 	t->arrived = arrived;
