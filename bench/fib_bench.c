@@ -231,6 +231,16 @@ static void print_ratio(double ours, double theirs, bool lower_better)
 		printf(" %8.2fx", lower_better ? theirs / ours : ours / theirs);
 }
 
+/* What usnet's memory figure is made of. */
+static void usnet_note(char *buf, size_t size, const struct lpm_stats *st)
+{
+	snprintf(buf, size, "DIR-24 pages written %.0f MiB + nodes %.1f MiB; "
+		 "exact-prefix hash %.1f MiB",
+		 (double)st->dir_bytes / 1048576.0,
+		 (double)st->node_bytes / 1048576.0,
+		 (double)st->rules_bytes / 1048576.0);
+}
+
 /* ---- IPv4 ---- */
 
 struct v4set {
@@ -265,7 +275,7 @@ static double fib4_load(struct v4set *s, size_t *mem, unsigned *tbl8)
 	size_t h0 = heap_bytes(), i;
 	double t0 = 0;
 
-	for (*tbl8 = 1u << 11;; *tbl8 *= 2) {
+	for (*tbl8 = *tbl8 ? *tbl8 : 1u << 11;; *tbl8 *= 2) {
 		memset(&c, 0, sizeof(c));
 		c.type = RTE_FIB_DIR24_8;
 		c.default_nh = 0;
@@ -300,7 +310,7 @@ static double lpm4_dpdk_load(struct v4set *s, size_t *mem, unsigned *tbl8)
 	size_t h0 = heap_bytes(), i;
 	double t0 = 0;
 
-	for (*tbl8 = 1u << 12;; *tbl8 *= 2) {
+	for (*tbl8 = *tbl8 ? *tbl8 : 1u << 12;; *tbl8 *= 2) {
 		memset(&c, 0, sizeof(c));
 		c.max_rules = (uint32_t)(s->n + s->n / 8);
 		c.number_tbl8s = *tbl8;
@@ -501,7 +511,7 @@ static double fib6_load(struct v6set *s, size_t *mem, unsigned *tbl8)
 	size_t h0 = heap_bytes(), i;
 	double t0 = 0;
 
-	for (*tbl8 = 1u << 15;; *tbl8 *= 2) {
+	for (*tbl8 = *tbl8 ? *tbl8 : 1u << 15;; *tbl8 *= 2) {
 		memset(&c, 0, sizeof(c));
 		c.type = RTE_FIB6_TRIE;
 		c.default_nh = 0;
@@ -532,7 +542,7 @@ static double lpm6_dpdk_load(struct v6set *s, size_t *mem, unsigned *tbl8)
 	size_t h0 = heap_bytes(), i;
 	double t0 = 0;
 
-	for (*tbl8 = 1u << 15;; *tbl8 *= 2) {
+	for (*tbl8 = *tbl8 ? *tbl8 : 1u << 15;; *tbl8 *= 2) {
 		memset(&c, 0, sizeof(c));
 		c.max_rules = (uint32_t)(s->n + s->n / 8);
 		c.number_tbl8s = *tbl8;
@@ -745,6 +755,67 @@ static void churn_pick(struct churn *c, size_t n)
 		c->idx[i] = (start + i * stride) % n;
 }
 
+/* Delete then re-add the churn prefixes in structure w (0 usnet, 1 the
+ * DPDK fib, 2 the DPDK lpm); times in *del and *ins. 0 or the first
+ * error (the structure is then incomplete). */
+static int churn4(struct v4set *s, unsigned w, const struct churn *ch,
+		  double *del, double *ins)
+{
+	double t0 = now_s(), t1;
+	int rc = 0;
+
+	for (size_t i = 0; i < opt.churn && !rc; i++) {
+		const struct pfx *x = &s->p[ch->idx[i]];
+		uint32_t a;
+
+		memcpy(&a, x->a, 4);
+		rc = w == 0 ? lpm4_del(s->us, a, x->len) :
+		     w == 1 ? rte_fib_delete(s->fib, ntohl(a), x->len) :
+			      rte_lpm_delete(s->lpm, ntohl(a), x->len);
+	}
+	t1 = now_s();
+	for (size_t i = 0; i < opt.churn && !rc; i++) {
+		const struct pfx *x = &s->p[ch->idx[i]];
+		uint32_t a;
+
+		memcpy(&a, x->a, 4);
+		rc = w == 0 ? lpm4_add(s->us, a, x->len,
+				       (uint32_t)(ch->idx[i] + 1)) :
+		     w == 1 ? rte_fib_add(s->fib, ntohl(a), x->len, x->nh) :
+			      rte_lpm_add(s->lpm, ntohl(a), x->len, x->nh);
+	}
+	*del = t1 - t0;
+	*ins = now_s() - t1;
+	return rc;
+}
+
+static int churn6(struct v6set *s, unsigned w, const struct churn *ch,
+		  double *del, double *ins)
+{
+	double t0 = now_s(), t1;
+	int rc = 0;
+
+	for (size_t i = 0; i < opt.churn && !rc; i++) {
+		const struct pfx *x = &s->p[ch->idx[i]];
+
+		rc = w == 0 ? lpm6_del(s->us, x->a, x->len) :
+		     w == 1 ? rte_fib6_delete(s->fib, x->a, x->len) :
+			      rte_lpm6_delete(s->lpm, x->a, x->len);
+	}
+	t1 = now_s();
+	for (size_t i = 0; i < opt.churn && !rc; i++) {
+		const struct pfx *x = &s->p[ch->idx[i]];
+
+		rc = w == 0 ? lpm6_add(s->us, x->a, x->len,
+				       (uint32_t)(ch->idx[i] + 1)) :
+		     w == 1 ? rte_fib6_add(s->fib, x->a, x->len, x->nh) :
+			      rte_lpm6_add(s->lpm, x->a, x->len, x->nh);
+	}
+	*del = t1 - t0;
+	*ins = now_s() - t1;
+	return rc;
+}
+
 static void bench_v4(struct pfx *p, size_t n)
 {
 	struct v4set s = { .p = p, .n = n };
@@ -767,11 +838,7 @@ static void bench_v4(struct pfx *p, size_t n)
 	load[0] = lpm4_load(&s);
 	lpm4_stats(s.us, &st);
 	mem[0] = st.dir_bytes + st.node_bytes + st.rules_bytes;
-	snprintf(note[0], sizeof(note[0]), "lookup part %.1f MiB (%.1f "
-		 "B/prefix), exact-prefix hash %.1f MiB",
-		 (double)(st.dir_bytes + st.node_bytes) / 1048576.0,
-		 (double)(st.dir_bytes + st.node_bytes) / (double)n,
-		 (double)st.rules_bytes / 1048576.0);
+	usnet_note(note[0], sizeof(note[0]), &st);
 	load[1] = fib4_load(&s, &mem[1], &tbl8_fib);
 	snprintf(note[1], sizeof(note[1]), "DPDK heap; 4-byte next hops, "
 		 "%u tbl8 groups", tbl8_fib);
@@ -854,45 +921,34 @@ static void bench_v4(struct pfx *p, size_t n)
 			med[x][k] = median(cyc[x][k], opt.runs);
 	print_lookups("IPv4 lookups", s_name, med, samples);
 
-	/* Churn on the full table: delete K prefixes, add them back. */
+	/* Churn on the full table: delete K prefixes, add them back. A
+	 * DPDK table whose tbl8 pool runs out (-ENOSPC) is reloaded with
+	 * twice the groups (untimed) and the churn run again. */
 	churn_pick(&ch, n);
 	for (unsigned w = 0; w < 3; w++) {
-		double t0, t1, t2;
+		int rc;
 
 		if (load[w] < 0)
 			continue;
-		t0 = now_s();
-		for (size_t i = 0; i < opt.churn; i++) {
-			const struct pfx *x = &p[ch.idx[i]];
-			uint32_t a;
-			int rc;
+		while ((rc = churn4(&s, w, &ch, &del[w], &ins[w])) == -ENOSPC &&
+		       w > 0) {
+			unsigned *tb = w == 1 ? &tbl8_fib : &tbl8_lpm;
 
-			memcpy(&a, x->a, 4);
-			rc = w == 0 ? lpm4_del(s.us, a, x->len) :
-			     w == 1 ? rte_fib_delete(s.fib, ntohl(a), x->len) :
-				      rte_lpm_delete(s.lpm, ntohl(a), x->len);
-			if (rc)
-				die("%s delete failed (%d)", names[w], rc);
+			printf("  %s: tbl8 groups ran out during churn; "
+			       "reloading with %u\n", names[w], *tb * 2);
+			*tb *= 2;
+			if (w == 1) {
+				rte_fib_free(s.fib);
+				fib4_load(&s, &mem[1], tb);
+			} else {
+				rte_lpm_free(s.lpm);
+				lpm4_dpdk_load(&s, &mem[2], tb);
+			}
+			snprintf(note[w], sizeof(note[w]), "DPDK heap; %u tbl8 "
+				 "groups (doubled after -ENOSPC)", *tb);
 		}
-		t1 = now_s();
-		for (size_t i = 0; i < opt.churn; i++) {
-			const struct pfx *x = &p[ch.idx[i]];
-			uint32_t a;
-			int rc;
-
-			memcpy(&a, x->a, 4);
-			rc = w == 0 ? lpm4_add(s.us, a, x->len,
-					       (uint32_t)(ch.idx[i] + 1)) :
-			     w == 1 ? rte_fib_add(s.fib, ntohl(a), x->len,
-						  x->nh) :
-				      rte_lpm_add(s.lpm, ntohl(a), x->len,
-						  x->nh);
-			if (rc)
-				die("%s add failed (%d)", names[w], rc);
-		}
-		t2 = now_s();
-		del[w] = t1 - t0;
-		ins[w] = t2 - t1;
+		if (rc)
+			die("%s churn failed (%d)", names[w], rc);
 	}
 	free(ch.idx);
 	print_updates("IPv4 updates and memory (churn: delete then re-add "
@@ -930,11 +986,7 @@ static void bench_v6(struct pfx *p, size_t n)
 	load[0] = lpm6_load(&s);
 	lpm6_stats(s.us, &st);
 	mem[0] = st.dir_bytes + st.node_bytes + st.rules_bytes;
-	snprintf(note[0], sizeof(note[0]), "lookup part %.1f MiB (%.1f "
-		 "B/prefix), exact-prefix hash %.1f MiB",
-		 (double)(st.dir_bytes + st.node_bytes) / 1048576.0,
-		 (double)(st.dir_bytes + st.node_bytes) / (double)n,
-		 (double)st.rules_bytes / 1048576.0);
+	usnet_note(note[0], sizeof(note[0]), &st);
 	load[1] = fib6_load(&s, &mem[1], &tbl8_fib);
 	snprintf(note[1], sizeof(note[1]), "DPDK heap; 4-byte next hops, "
 		 "%u tbl8 groups", tbl8_fib);
@@ -1004,34 +1056,27 @@ static void bench_v6(struct pfx *p, size_t n)
 
 	churn_pick(&ch, n);
 	for (unsigned w = 0; w < 3; w++) {
-		double t0, t1, t2;
+		int rc;
 
-		t0 = now_s();
-		for (size_t i = 0; i < opt.churn; i++) {
-			const struct pfx *x = &p[ch.idx[i]];
-			int rc = w == 0 ? lpm6_del(s.us, x->a, x->len) :
-				 w == 1 ? rte_fib6_delete(s.fib, x->a, x->len) :
-					  rte_lpm6_delete(s.lpm, x->a, x->len);
+		while ((rc = churn6(&s, w, &ch, &del[w], &ins[w])) == -ENOSPC &&
+		       w > 0) {
+			unsigned *tb = w == 1 ? &tbl8_fib : &tbl8_lpm;
 
-			if (rc)
-				die("%s delete failed (%d)", names[w], rc);
+			printf("  %s: tbl8 groups ran out during churn; "
+			       "reloading with %u\n", names[w], *tb * 2);
+			*tb *= 2;
+			if (w == 1) {
+				rte_fib6_free(s.fib);
+				fib6_load(&s, &mem[1], tb);
+			} else {
+				rte_lpm6_free(s.lpm);
+				lpm6_dpdk_load(&s, &mem[2], tb);
+			}
+			snprintf(note[w], sizeof(note[w]), "DPDK heap; %u tbl8 "
+				 "groups (doubled after -ENOSPC)", *tb);
 		}
-		t1 = now_s();
-		for (size_t i = 0; i < opt.churn; i++) {
-			const struct pfx *x = &p[ch.idx[i]];
-			int rc = w == 0 ? lpm6_add(s.us, x->a, x->len,
-						   (uint32_t)(ch.idx[i] + 1)) :
-				 w == 1 ? rte_fib6_add(s.fib, x->a, x->len,
-						       x->nh) :
-					  rte_lpm6_add(s.lpm, x->a, x->len,
-						       x->nh);
-
-			if (rc)
-				die("%s add failed (%d)", names[w], rc);
-		}
-		t2 = now_s();
-		del[w] = t1 - t0;
-		ins[w] = t2 - t1;
+		if (rc)
+			die("%s churn failed (%d)", names[w], rc);
 	}
 	free(ch.idx);
 	print_updates("IPv6 updates and memory (churn: delete then re-add "

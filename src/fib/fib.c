@@ -11,8 +11,9 @@
  *
  * Lookups do not walk the trie: each table and family also has a dataplane
  * LPM structure (fib_lpm.c over lpm4.c / lpm6.c) that maps a prefix to a
- * stable id and the id to the prefix's current route list. table_set()
- * keeps it in step whenever a prefix gains, changes or loses its list.
+ * stable id and the id to the first route of the prefix's current list.
+ * table_set() keeps it in step whenever a prefix gains, changes or loses
+ * its list.
  *
  * Tables are created on first use and live until fib_fini(); they hang in a
  * small RCU-published hash (readers) and in an id-sorted list (walks). Table
@@ -1016,7 +1017,7 @@ bool fib_table_lookup(uint32_t table, int family, const union pkt_addr *dst,
 		      uint32_t hash, struct fib_result *res)
 {
 	const struct fib_table *t;
-	const struct fib_rlist *rl;
+	const struct fib_route *r;
 	const struct fib_entry *e;
 
 	if (!family_ok(family))
@@ -1025,10 +1026,10 @@ bool fib_table_lookup(uint32_t table, int family, const union pkt_addr *dst,
 	t = table_find(table);
 	if (!t)
 		return false;
-	rl = fib_lpm_lookup(t->lpm[family_idx(family)], dst);
-	if (!rl)
+	r = fib_lpm_lookup(t->lpm[family_idx(family)], dst);
+	if (!r)
 		return false;
-	e = (const struct fib_entry *)rl->r[0];
+	e = (const struct fib_entry *)r;
 	entry_result(e, hash, table, res);
 	return true;
 }
@@ -1039,7 +1040,7 @@ void fib_table_lookup_batch(uint32_t table, int family,
 			    const union pkt_addr *dst, const uint32_t *hash,
 			    unsigned n, struct fib_result *res, bool *found)
 {
-	const struct fib_rlist *rl[FIB_BATCH];
+	const struct fib_route *r[FIB_BATCH];
 	const struct fib_entry *e;
 	const struct fib_table *t = NULL;
 
@@ -1053,15 +1054,12 @@ void fib_table_lookup_batch(uint32_t table, int family,
 			memset(&found[i], 0, m * sizeof(*found));
 			continue;
 		}
-		fib_lpm_lookup_batch(t->lpm[family_idx(family)], &dst[i], m, rl);
-		for (unsigned j = 0; j < m; j++)
-			if (rl[j])
-				__builtin_prefetch(rl[j]->r[0]);
+		fib_lpm_lookup_batch(t->lpm[family_idx(family)], &dst[i], m, r);
 		for (unsigned j = 0; j < m; j++) {
-			found[i + j] = rl[j] != NULL;
-			if (!rl[j])
+			found[i + j] = r[j] != NULL;
+			if (!r[j])
 				continue;
-			e = (const struct fib_entry *)rl[j]->r[0];
+			e = (const struct fib_entry *)r[j];
 			entry_result(e, hash ? hash[i + j] : 0, table,
 				     &res[i + j]);
 		}

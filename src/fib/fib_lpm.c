@@ -1,5 +1,5 @@
 /* The FIB's dataplane lookup structure for one table and family: prefix
- * -> stable id in the LPM, id -> route list in chunked slots (see
+ * -> stable id in the LPM, id -> first route in chunked slots (see
  * fib_lpm.h for the id rules). */
 #include "fib/fib_lpm.h"
 
@@ -46,7 +46,7 @@ void fib_lpm_free(struct fib_lpm *l)
 	free(l);
 }
 
-static struct fib_rlist **slot_of(struct fib_lpm *l, uint32_t id)
+static struct fib_route **slot_of(struct fib_lpm *l, uint32_t id)
 {
 	return &l->chunk[id >> FIB_LPM_CHUNK_BITS][id & (FIB_LPM_CHUNK - 1)];
 }
@@ -85,7 +85,7 @@ static void ids_recycle(struct fib_lpm *l)
 
 static int id_alloc(struct fib_lpm *l, uint32_t *id)
 {
-	struct fib_rlist **c;
+	struct fib_route **c;
 	uint32_t next = l->next_id;
 
 	if (!l->free_ids.n && (l->pend_ids.n >= FIB_LPM_PEND_MAX ||
@@ -138,7 +138,7 @@ int fib_lpm_set(struct fib_lpm *l, const union pkt_addr *prefix,
 	int rc;
 
 	if (rl && have) {
-		rcu_assign_pointer(*slot_of(l, id), rl);
+		rcu_assign_pointer(*slot_of(l, id), rl->r[0]);
 		return 0;
 	}
 	if (!rl) {
@@ -147,7 +147,7 @@ int fib_lpm_set(struct fib_lpm *l, const union pkt_addr *prefix,
 		rc = lpm_remove(l, prefix, plen);
 		if (rc)
 			return rc;
-		/* The slot keeps the old list for readers that found the id
+		/* The slot keeps the old route for readers that found the id
 		 * before the removal; the id waits for a grace period. */
 		l->pend_ids.v[l->pend_ids.n++] = id;
 		return 0;
@@ -155,7 +155,7 @@ int fib_lpm_set(struct fib_lpm *l, const union pkt_addr *prefix,
 	rc = id_alloc(l, &id);
 	if (rc)
 		return rc;
-	rcu_assign_pointer(*slot_of(l, id), rl);
+	rcu_assign_pointer(*slot_of(l, id), rl->r[0]);
 	rc = lpm_put(l, prefix, plen, id);
 	if (rc)   /* never published: reusable at once */
 		l->free_ids.v[l->free_ids.n++] = id;
@@ -163,7 +163,7 @@ int fib_lpm_set(struct fib_lpm *l, const union pkt_addr *prefix,
 }
 
 void fib_lpm_lookup_batch(const struct fib_lpm *l, const union pkt_addr *dst,
-			  unsigned n, const struct fib_rlist **rl)
+			  unsigned n, const struct fib_route **r)
 {
 	uint32_t id[FIB_LPM_BATCH];
 
@@ -175,16 +175,21 @@ void fib_lpm_lookup_batch(const struct fib_lpm *l, const union pkt_addr *dst,
 		else
 			lpm6_lookup_batch(l->v6, &dst[i], sizeof(*dst), m, id);
 		for (unsigned j = 0; j < m; j++) {
-			struct fib_rlist **c = rcu_dereference(
+			struct fib_route **c = rcu_dereference(
 				l->chunk[id[j] >> FIB_LPM_CHUNK_BITS]);
 
-			if (id[j])
-				__builtin_prefetch(&c[id[j] & (FIB_LPM_CHUNK - 1)]);
+			/* Chunk 0 exists once any id does. */
+			__builtin_prefetch(c ? &c[id[j] & (FIB_LPM_CHUNK - 1)]
+					     : (const void *)l);
 		}
 		for (unsigned j = 0; j < m; j++) {
-			rl[i + j] = id[j] ? fib_lpm_rlist(l, id[j]) : NULL;
-			if (rl[i + j])
-				__builtin_prefetch(rl[i + j]);
+			const struct fib_route *x = id[j] ? fib_lpm_route(l, id[j])
+							  : NULL;
+			const char *p = x ? (const char *)x : (const char *)l;
+
+			r[i + j] = x;
+			__builtin_prefetch(p);
+			__builtin_prefetch(p + 64);
 		}
 	}
 }

@@ -1,13 +1,14 @@
 /* The FIB's dataplane lookup structure for one table and family: the LPM
  * (lpm4 / lpm6) maps each prefix holding routes to a small stable id, and
- * an id table maps the id to the prefix's current route list. fib.c keeps
- * it in step with its trie (which stays the control-plane store) and asks
- * it, not the trie, on every lookup. Only src/fib/ uses this header.
+ * an id table maps the id to the first route of the prefix's current route
+ * list (the one a lookup answers with). fib.c keeps it in step with its
+ * trie (which stays the control-plane store) and asks it, not the trie, on
+ * every lookup. Only src/fib/ uses this header.
  *
- * Ids: a prefix keeps its id while it holds routes, so replacing its route
+ * Ids: a prefix keeps its id while it holds routes, so changing its route
  * list is one pointer store and the LPM is not touched. A removed prefix's
  * id is reused only after a grace period, so a reader that found the id
- * just before the removal still reads the prefix's (old) list.
+ * just before the removal still reads the prefix's (old) route.
  *
  * Threads: fib_lpm_lookup*() are RCU readers (QSBR) and never lock; the
  * rest is for the control thread. */
@@ -38,9 +39,9 @@ struct fib_lpm {
 	int family;
 	struct lpm4 *v4;   /* AF_INET */
 	struct lpm6 *v6;   /* AF_INET6 */
-	/* id -> route list in chunks that never move: chunk pointers and
+	/* id -> first route in chunks that never move: chunk pointers and
 	 * slots are RCU-published. */
-	struct fib_rlist **chunk[FIB_LPM_CHUNKS];
+	struct fib_route **chunk[FIB_LPM_CHUNKS];
 	/* Control thread: ids never handed out start at next_id; both stacks
 	 * have room for every id handed out, so releasing cannot fail. */
 	uint32_t next_id;
@@ -56,37 +57,36 @@ struct fib_lpm *fib_lpm_new(int family);
 void fib_lpm_free(struct fib_lpm *l);
 
 /* prefix/plen (host bits zero) now holds route list rl (NULL: no routes
- * any more). The old list, if any, must stay valid for a grace period
- * (the caller's fib_gc does that). 0, or -ENOMEM / -ENOSPC (out of ids)
- * with nothing changed; replacing the list of a prefix that has one and
- * giving a new prefix its first list never both happen in one call, and
- * only adding a new prefix or removing one can fail. Control thread. */
+ * any more). The routes it stops answering with (the old first route)
+ * must stay valid for a grace period (the caller's fib_gc does that). 0,
+ * or -ENOMEM / -ENOSPC (out of ids) with nothing changed; only adding a
+ * new prefix or removing one can fail. Control thread. */
 int fib_lpm_set(struct fib_lpm *l, const union pkt_addr *prefix,
 		unsigned plen, struct fib_rlist *rl);
 
-static inline const struct fib_rlist *fib_lpm_rlist(const struct fib_lpm *l,
+static inline const struct fib_route *fib_lpm_route(const struct fib_lpm *l,
 						    uint32_t id)
 {
-	struct fib_rlist **c = rcu_dereference(l->chunk[id >> FIB_LPM_CHUNK_BITS]);
+	struct fib_route **c = rcu_dereference(l->chunk[id >> FIB_LPM_CHUNK_BITS]);
 
 	return rcu_dereference(c[id & (FIB_LPM_CHUNK - 1)]);
 }
 
-/* Route list of the longest prefix covering dst, or NULL. RCU reader. */
-static inline const struct fib_rlist *fib_lpm_lookup(const struct fib_lpm *l,
+/* First route of the longest prefix covering dst, or NULL. RCU reader. */
+static inline const struct fib_route *fib_lpm_lookup(const struct fib_lpm *l,
 						     const union pkt_addr *dst)
 {
 	uint32_t id = l->family == AF_INET ? lpm4_lookup(l->v4, dst->v4)
 					   : lpm6_lookup(l->v6, dst->v6);
 
-	return id ? fib_lpm_rlist(l, id) : NULL;
+	return id ? fib_lpm_route(l, id) : NULL;
 }
 
-/* n lookups at once (memory accesses overlapped); rl[i] as from
- * fib_lpm_lookup(), with the first cache line of each list prefetched.
- * RCU reader. */
+/* n lookups at once (memory accesses overlapped); r[i] as from
+ * fib_lpm_lookup(), with the first two cache lines of each route
+ * prefetched. RCU reader. */
 void fib_lpm_lookup_batch(const struct fib_lpm *l, const union pkt_addr *dst,
-			  unsigned n, const struct fib_rlist **rl);
+			  unsigned n, const struct fib_route **r);
 
 /* Memory held: the LPM's figures plus the id table in id_bytes. */
 void fib_lpm_stats(const struct fib_lpm *l, struct lpm_stats *st,

@@ -1,18 +1,18 @@
-/* LPM engine shared by lpm4 and lpm6: a leaf-compressed multibit trie with
- * incremental, RCU-published updates.
+/* LPM engine shared by lpm4 and lpm6: a DIR-24 array over leaf-compressed
+ * 8-bit nodes, with incremental, RCU-published updates.
  *
  * Design note.
  *
- * Layout. The first two key bytes index a direct array of 2^16 leaves
- * (256 KiB). A leaf with LPM_EXT names a node for the next key byte. A node
- * stands for 256 entries but stores one leaf per run of equal entries: its
- * 40-byte header (256-bit run-start vector, run counts per 64-bit word,
- * index of its first leaf) sits in a header array, its leaves contiguous
- * in a leaf array. A lookup step reads a header word and then one leaf.
- * Headers of the whole Internet table take about 1 MiB and stay cached;
- * leaves (4 bytes per run, a few MiB) are the one far access of a lookup,
- * where DIR-24-8 reads a 64 MiB first level. IPv4 reaches any /32 in at
- * most two nodes, IPv6 a /48 in four.
+ * Layout. The first three key bytes index a direct array of 2^24 leaves
+ * (64 MiB of address space with transparent huge pages; only the 2 MiB
+ * pages written are backed, so an IPv6 table commits a few). A leaf with
+ * LPM_EXT names a node for the next key byte. A node stands for 256
+ * entries but stores one leaf per run of equal entries: a 64-byte line
+ * holds its header (256-bit run-start vector, run counts per 64-bit word,
+ * pool word of its first leaf) and, when it has at most six runs, the
+ * leaves too, so a lookup step usually reads one line; bigger nodes keep
+ * their leaves in a contiguous block. A /24 or shorter IPv4 prefix is one
+ * read, a /32 at most three; an IPv6 /48 is the array and three nodes.
  *
  * Leaves carry the depth (prefix length) that set them, so an update needs
  * no other structure than the exact-prefix hash ("rules", for values and
@@ -20,22 +20,29 @@
  * P's range with depth <= len into (value, len); deleting turns those with
  * depth == len into the next shorter covering prefix's leaf. Only P's range
  * is touched; nodes whose 256 entries become equal collapse into their
- * parent's entry.
+ * parent's entry. Nodes are handled as run lists, so the cost of an update
+ * follows the runs of the nodes it touches, not their 256 entries.
  *
  * Publishing. An update runs in two phases. Phase 1 computes the new state
  * without touching anything readers see: a node whose run layout changes
- * is rebuilt into a fresh node; a node whose layout stays keeps its block
- * and gets a list of single-word stores. Allocation failures end phase 1
- * with nothing changed. Phase 2 performs the stores (32-bit, release
- * order; a fresh node is complete before the word pointing to it) and
- * retires replaced nodes. Every address's answer therefore goes from old to
- * new in one store. Retired nodes wait in limbo for a grace period
- * (synchronize_rcu, batched) before their lines are reused.
+ * is rebuilt into a fresh node; a node whose layout stays keeps its line
+ * and gets a list of single-word stores; the plain direct-array leaves of
+ * a short prefix's range are rewritten by rule in phase 2 (a /8 covers
+ * 65536 of them). Allocation failures end phase 1 with nothing changed.
+ * Phase 2 performs the stores (32-bit, release order; a fresh node is
+ * complete before the word pointing to it) and retires replaced nodes.
+ * Every address's answer therefore goes from old to new in one store.
+ * Retired nodes wait in limbo for a grace period (synchronize_rcu,
+ * batched) before their memory is reused.
  *
- * Memory. Headers and leaves live in two pools reserved as address space
- * at creation (they never move, so readers need no reload) and committed
- * 2 MiB at a time with transparent huge pages. Free headers and free leaf
- * blocks (by length, 1..256) sit in intrusive lists. */
+ * Memory. Node lines and leaf blocks live in one pool reserved as address
+ * space at creation (it never moves, so readers need no reload) and
+ * committed 2 MiB at a time with transparent huge pages; leaves are
+ * addressed as 32-bit words of the pool, so inline and block leaves look
+ * the same to a lookup. Free lines and free blocks (by length) sit in
+ * intrusive lists. Line 0 is never handed out: word 0 stays 0, and t->none
+ * (a header mapping every byte to word 0) lets batched lookups step ended
+ * keys without branching. */
 #include "fib/lpm.h"
 
 #include <endian.h>
@@ -47,9 +54,13 @@
 #include <urcu-qsbr.h>
 
 #define LPM_DIR_SIZE (1u << LPM_DIR_BITS)
-#define LPM_HDR_MAX (1u << 24)           /* 640 MiB of address space */
-#define LPM_LEAF_MAX (1u << 28)          /* 1 GiB of address space */
 #define LPM_HUGE (2u << 20)              /* commit unit, THP size */
+#define LPM_DIR_CHUNK (LPM_HUGE / 4)     /* direct entries per 2 MiB */
+#define LPM_LINES_MAX (1u << 25)         /* 2 GiB of node lines */
+#define LPM_WORDS_MAX (1u << 28)         /* 1 GiB of leaf blocks */
+#define LPM_LINE_WORDS 16u
+#define LPM_HDR_WORDS 10u                /* inline leaves start here */
+#define LPM_BLOCK0 (LPM_LINES_MAX * LPM_LINE_WORDS)  /* first block word */
 #define LPM_LIMBO_MIN (1u << 12)         /* retired nodes before a sync */
 #define LPM_DEPTH_SHIFT 23
 #define LPM_NONE UINT32_MAX
@@ -65,15 +76,12 @@ struct lpm_act {
 	uint32_t word;
 };
 
-/* A region of fixed-size units: address space reserved up front, made
- * usable 2 MiB at a time, handed out by a bump pointer. */
-struct lpm_pool {
-	uint8_t *map;
-	size_t map_len;
-	uint8_t *base;
-	size_t unit;
-	size_t reserved, used;   /* units */
-	size_t committed;        /* bytes usable, a multiple of LPM_HUGE */
+/* A bump-allocated part of the pool: units of unit bytes from byte off,
+ * committed 2 MiB at a time. */
+struct lpm_area {
+	size_t off, unit, max;
+	size_t used;             /* units handed out */
+	size_t committed;        /* bytes usable */
 };
 
 /* Exact prefixes: open addressing, linear probing, backward-shift delete,
@@ -87,17 +95,25 @@ struct lpm_rules {
 	uint32_t per_len[LPM_MAX_BITS + 1];
 };
 
+struct lpm_op;
+
 struct lpm_ctl {
-	struct lpm_pool hpool, lpool;
-	size_t nodes, leaves;            /* live */
-	uint32_t free_hdr;               /* intrusive list of headers */
-	uint32_t free_leaf[257];         /* intrusive, by block length */
+	uint8_t *map, *dmap;             /* pool and direct-array mappings */
+	uint8_t *pool;                   /* map aligned to 2 MiB */
+	size_t map_len, dmap_len;
+	uint32_t dir_written;            /* bit per 2 MiB of the array */
+	struct lpm_area lines, words;
+	size_t nodes, leaves, block_words;   /* live */
+	uint32_t free_line;              /* intrusive list of lines */
+	uint32_t free_block[257];        /* intrusive, by block length */
 	struct lpm_u32v limbo;           /* retired nodes, before a grace period */
 	struct lpm_rules rules;
 	/* The update in progress (phase 1 output). */
 	struct lpm_act *act;
 	size_t nact, capact;
 	struct lpm_u32v fresh, retire;
+	const struct lpm_op *range_op;   /* direct leaves rewritten by rule */
+	uint32_t range_lo, range_n;
 };
 
 /* What an update does to the leaves in the prefix's range. */
@@ -127,7 +143,7 @@ static bool leaf_hit(const struct lpm_op *op, uint32_t e)
 
 static struct lpm_hdr *hdr_at(const struct lpm *t, uint32_t ext)
 {
-	return &t->hdr[ext & ~LPM_EXT];
+	return &t->line[ext & ~LPM_EXT].h;
 }
 
 static unsigned hdr_runs(const struct lpm_hdr *h)
@@ -195,96 +211,65 @@ static void key_mask(const uint8_t *k, unsigned nbytes, unsigned len,
 	}
 }
 
-/* ---- pools ---- */
+/* ---- pool ---- */
 
-static int pool_init(struct lpm_pool *p, size_t unit, size_t units)
-{
-	uintptr_t a;
-
-	p->unit = unit;
-	p->reserved = units;
-	p->map_len = (units * unit + LPM_HUGE - 1) / LPM_HUGE * LPM_HUGE +
-		     LPM_HUGE;
-	p->map = mmap(NULL, p->map_len, PROT_NONE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p->map == MAP_FAILED) {
-		p->map = NULL;
-		return -ENOMEM;
-	}
-	a = ((uintptr_t)p->map + LPM_HUGE - 1) & ~(uintptr_t)(LPM_HUGE - 1);
-	p->base = (uint8_t *)a;
-	return 0;
-}
-
-static void pool_fini(struct lpm_pool *p)
-{
-	if (p->map)
-		munmap(p->map, p->map_len);
-	p->map = NULL;
-}
-
-/* Index of n fresh units from the bump pointer, or LPM_NONE. */
-static uint32_t pool_take(struct lpm_pool *p, size_t n)
+/* n units of area a (index from the area's start), or LPM_NONE. */
+static uint32_t area_take(struct lpm *t, struct lpm_area *a, size_t n)
 {
 	uint8_t *at;
 	uint32_t idx;
 
-	if (p->used + n > p->reserved)
+	if (a->used + n > a->max)
 		return LPM_NONE;
-	while ((p->used + n) * p->unit > p->committed) {
-		at = p->base + p->committed;
+	while ((a->used + n) * a->unit > a->committed) {
+		at = t->ctl->pool + a->off + a->committed;
 		if (mprotect(at, LPM_HUGE, PROT_READ | PROT_WRITE) != 0)
 			return LPM_NONE;
 		madvise(at, LPM_HUGE, MADV_HUGEPAGE);
-		p->committed += LPM_HUGE;
+		a->committed += LPM_HUGE;
 	}
-	idx = (uint32_t)p->used;
-	p->used += n;
+	idx = (uint32_t)a->used;
+	a->used += n;
 	return idx;
 }
 
-static uint32_t list_pop(uint32_t *head, const void *at_head)
+/* Pop an intrusive list whose links are the first word of each member. */
+static uint32_t list_pop(uint32_t *head, const uint32_t *first_word)
 {
 	uint32_t i = *head;
 
-	memcpy(head, at_head, sizeof(*head));
+	*head = *first_word;
 	return i;
 }
 
-static void leaf_free(struct lpm *t, uint32_t first, unsigned n)
-{
-	struct lpm_ctl *c = t->ctl;
-
-	memcpy(&t->leaf[first], &c->free_leaf[n], sizeof(uint32_t));
-	c->free_leaf[n] = first;
-}
-
-static void hdr_free(struct lpm *t, uint32_t hi)
-{
-	struct lpm_ctl *c = t->ctl;
-
-	memcpy(&t->hdr[hi], &c->free_hdr, sizeof(uint32_t));
-	c->free_hdr = hi;
-}
-
-/* A node of n runs: header index, with h->base set; LPM_NONE when out of
- * memory. */
+/* A node of n runs: its line, with h->base set; LPM_NONE when out of
+ * memory. Up to LPM_INLINE leaves live in the line itself. */
 static uint32_t node_alloc(struct lpm *t, unsigned n)
 {
 	struct lpm_ctl *c = t->ctl;
 	uint32_t hi, first;
 
-	if (c->free_hdr != LPM_NONE)
-		hi = list_pop(&c->free_hdr, &t->hdr[c->free_hdr]);
-	else if ((hi = pool_take(&c->hpool, 1)) == LPM_NONE)
+	if (c->free_line != LPM_NONE)
+		hi = list_pop(&c->free_line, &t->word[c->free_line *
+						      LPM_LINE_WORDS]);
+	else if ((hi = area_take(t, &c->lines, 1)) == LPM_NONE)
 		return LPM_NONE;
-	if (c->free_leaf[n] != LPM_NONE)
-		first = list_pop(&c->free_leaf[n], &t->leaf[c->free_leaf[n]]);
-	else if ((first = pool_take(&c->lpool, n)) == LPM_NONE) {
-		hdr_free(t, hi);
-		return LPM_NONE;
+	if (n <= LPM_INLINE) {
+		first = hi * LPM_LINE_WORDS + LPM_HDR_WORDS;
+	} else {
+		if (c->free_block[n] != LPM_NONE)
+			first = LPM_BLOCK0 + list_pop(&c->free_block[n],
+					&t->word[LPM_BLOCK0 + c->free_block[n]]);
+		else if ((first = area_take(t, &c->words, n)) != LPM_NONE)
+			first += LPM_BLOCK0;
+		if (first == LPM_NONE) {
+			t->word[hi * LPM_LINE_WORDS] = c->free_line;
+			c->free_line = hi;
+			return LPM_NONE;
+		}
+		c->block_words += n;
 	}
-	t->hdr[hi].base = first - 1;
+	t->line[hi].h.base = first - 1;
 	c->nodes++;
 	c->leaves += n;
 	return hi;
@@ -293,15 +278,28 @@ static uint32_t node_alloc(struct lpm *t, unsigned n)
 /* Free a node no reader can reach any more (no longer counted live). */
 static void node_free(struct lpm *t, uint32_t hi)
 {
-	leaf_free(t, t->hdr[hi].base + 1, hdr_runs(&t->hdr[hi]));
-	hdr_free(t, hi);
+	struct lpm_ctl *c = t->ctl;
+	unsigned n = hdr_runs(&t->line[hi].h);
+	uint32_t first = t->line[hi].h.base + 1;
+
+	if (n > LPM_INLINE) {
+		t->word[first] = c->free_block[n];
+		c->free_block[n] = first - LPM_BLOCK0;
+	}
+	t->word[hi * LPM_LINE_WORDS] = c->free_line;
+	c->free_line = hi;
 }
 
 /* A live node leaves the count (retired or rolled back). */
 static void node_uncount(struct lpm *t, uint32_t hi)
 {
-	t->ctl->nodes--;
-	t->ctl->leaves -= hdr_runs(&t->hdr[hi]);
+	struct lpm_ctl *c = t->ctl;
+	unsigned n = hdr_runs(&t->line[hi].h);
+
+	c->nodes--;
+	c->leaves -= n;
+	if (n > LPM_INLINE)
+		c->block_words -= n;
 }
 
 void lpm_reclaim(struct lpm *t)
@@ -484,7 +482,7 @@ static void runs_load(const struct lpm *t, uint32_t e, struct lpm_runs *r)
 		return;
 	}
 	h = hdr_at(t, e);
-	leaf = &t->leaf[h->base + 1];
+	leaf = &t->word[h->base + 1];
 	for (unsigned w = 0; w < 4; w++)
 		for (uint64_t v = h->vec[w]; v; v &= v - 1) {
 			r->start[n] = (uint16_t)(w * 64 +
@@ -525,7 +523,7 @@ static int node_store(struct lpm *t, uint32_t old, const struct lpm_hdr *h,
 	for (unsigned j = 0; j < r->n; j++)
 		vec[r->start[j] >> 6] |= 1ull << (r->start[j] & 63);
 	if (h && memcmp(h->vec, vec, sizeof(vec)) == 0) {
-		leaf = &t->leaf[h->base + 1];
+		leaf = &t->word[h->base + 1];
 		for (unsigned j = 0; j < r->n; j++)
 			if (leaf[j] != r->leaf[j] &&
 			    act_push(c, &leaf[j], r->leaf[j]) != 0)
@@ -539,13 +537,13 @@ static int node_store(struct lpm *t, uint32_t old, const struct lpm_hdr *h,
 	hi = node_alloc(t, r->n);
 	if (hi == LPM_NONE)
 		return -ENOMEM;
-	nh = &t->hdr[hi];
+	nh = &t->line[hi].h;
 	memcpy(nh->vec, vec, sizeof(vec));
 	for (unsigned w = 0; w < 4; w++) {
 		nh->cum[w] = (uint8_t)cum;
 		cum += (unsigned)__builtin_popcountll(vec[w]);
 	}
-	memcpy(&t->leaf[nh->base + 1], r->leaf, r->n * sizeof(r->leaf[0]));
+	memcpy(&t->word[nh->base + 1], r->leaf, r->n * sizeof(r->leaf[0]));
 	u32v_push(&c->fresh, hi);
 	if (h)
 		u32v_push(&c->retire, old & ~LPM_EXT);
@@ -659,19 +657,30 @@ static int apply_word(struct lpm *t, uint32_t e, unsigned b, bool whole,
 	return node_apply(t, e, b, whole, op, out);
 }
 
+/* The direct array: a prefix longer than it descends into one entry; a
+ * shorter one covers a range, whose nodes are rewritten now and whose
+ * plain leaves are rewritten by rule in phase 2. */
 static int apply_dir(struct lpm *t, const struct lpm_op *op)
 {
-	unsigned idx = (unsigned)op->key[0] << 8 | op->key[1];
-	unsigned cnt = op->len <= LPM_DIR_BITS ?
-		       1u << (LPM_DIR_BITS - op->len) : 1;
-	bool whole = op->len <= LPM_DIR_BITS;
-	uint32_t nw;
+	struct lpm_ctl *c = t->ctl;
+	uint32_t idx = lpm_dir_index(op->key), e, nw;
 	int rc;
 
-	for (unsigned i = idx; i < idx + cnt; i++) {
-		rc = apply_word(t, t->dir[i], 2, whole, op, &nw);
-		if (rc == 0 && nw != t->dir[i])
-			rc = act_push(t->ctl, &t->dir[i], nw);
+	if (op->len > LPM_DIR_BITS) {
+		e = t->dir[idx];
+		rc = apply_word(t, e, 3, false, op, &nw);
+		return rc == 0 && nw != e ? act_push(c, &t->dir[idx], nw) : rc;
+	}
+	c->range_op = op;
+	c->range_lo = idx;
+	c->range_n = 1u << (LPM_DIR_BITS - op->len);
+	for (uint32_t i = idx; i < idx + c->range_n; i++) {
+		e = t->dir[i];
+		if (!(e & LPM_EXT))
+			continue;
+		rc = apply_word(t, e, 3, true, op, &nw);
+		if (rc == 0 && nw != e)
+			rc = act_push(c, &t->dir[i], nw);
 		if (rc)
 			return rc;
 	}
@@ -685,6 +694,8 @@ static void update_begin(struct lpm_ctl *c)
 	c->nact = 0;
 	c->fresh.n = 0;
 	c->retire.n = 0;
+	c->range_op = NULL;
+	c->range_n = 0;
 }
 
 static void update_rollback(struct lpm *t)
@@ -698,14 +709,39 @@ static void update_rollback(struct lpm *t)
 	update_begin(c);
 }
 
+static void store(uint32_t *slot, uint32_t word)
+{
+	__atomic_store_n(slot, word, __ATOMIC_RELEASE);
+}
+
+/* Note which 2 MiB pages of the direct array hold written entries. */
+static void dir_mark(struct lpm *t, const uint32_t *slot)
+{
+	size_t i = (size_t)(slot - t->dir);
+
+	if (i < LPM_DIR_SIZE)
+		t->ctl->dir_written |= 1u << (i / LPM_DIR_CHUNK);
+}
+
 /* Publish the computed update; cannot fail (limbo room reserved first). */
 static void update_commit(struct lpm *t)
 {
 	struct lpm_ctl *c = t->ctl;
+	const struct lpm_op *op = c->range_op;
 
-	for (size_t i = 0; i < c->nact; i++)
-		__atomic_store_n(c->act[i].slot, c->act[i].word,
-				 __ATOMIC_RELEASE);
+	for (uint32_t i = c->range_lo; op && i < c->range_lo + c->range_n;
+	     i++) {
+		uint32_t e = t->dir[i];
+
+		if (!(e & LPM_EXT) && leaf_hit(op, e) && e != op->leaf) {
+			store(&t->dir[i], op->leaf);
+			dir_mark(t, &t->dir[i]);
+		}
+	}
+	for (size_t i = 0; i < c->nact; i++) {
+		store(c->act[i].slot, c->act[i].word);
+		dir_mark(t, c->act[i].slot);
+	}
 	for (size_t i = 0; i < c->retire.n; i++) {
 		node_uncount(t, c->retire.v[i]);
 		c->limbo.v[c->limbo.n++] = c->retire.v[i];
@@ -731,29 +767,63 @@ static int update_run(struct lpm *t, const struct lpm_op *op)
 
 /* ---- API ---- */
 
+/* Reserve len bytes of address space aligned to 2 MiB (for huge pages);
+ * (map, map_len) get what to unmap. NULL when the space is not there. */
+static uint8_t *reserve(size_t len, int prot, uint8_t **map, size_t *map_len)
+{
+	uintptr_t a;
+
+	*map_len = len + LPM_HUGE;
+	*map = mmap(NULL, *map_len, prot,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (*map == MAP_FAILED) {
+		*map = NULL;
+		return NULL;
+	}
+	a = ((uintptr_t)*map + LPM_HUGE - 1) & ~(uintptr_t)(LPM_HUGE - 1);
+	return (uint8_t *)a;
+}
+
 int lpm_init(struct lpm *t, unsigned key_bytes)
 {
 	struct lpm_ctl *c;
+	uint8_t *pool;
 
 	memset(t, 0, sizeof(*t));
 	if (key_bytes != 4 && key_bytes != 16)
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
-	t->dir = aligned_alloc(64, LPM_DIR_SIZE * sizeof(*t->dir));
+	if (!c)
+		return -ENOMEM;
 	t->ctl = c;
-	if (!c || !t->dir ||
-	    pool_init(&c->hpool, sizeof(struct lpm_hdr), LPM_HDR_MAX) != 0 ||
-	    pool_init(&c->lpool, sizeof(uint32_t), LPM_LEAF_MAX) != 0) {
+	t->dir = (uint32_t *)(void *)reserve((size_t)LPM_DIR_SIZE * 4,
+					     PROT_READ | PROT_WRITE, &c->dmap,
+					     &c->dmap_len);
+	pool = reserve((size_t)LPM_BLOCK0 * 4 + (size_t)LPM_WORDS_MAX * 4,
+		       PROT_NONE, &c->map, &c->map_len);
+	if (!t->dir || !pool) {
 		lpm_fini(t);
 		return -ENOMEM;
 	}
-	memset(t->dir, 0, LPM_DIR_SIZE * sizeof(*t->dir));
-	t->hdr = (struct lpm_hdr *)(void *)c->hpool.base;
-	t->leaf = (uint32_t *)(void *)c->lpool.base;
-	c->lpool.used = 1;   /* leaf 0 unused: a base never wraps */
+	madvise(t->dir, (size_t)LPM_DIR_SIZE * 4, MADV_HUGEPAGE);
+	c->pool = pool;
+	c->lines = (struct lpm_area){ .off = 0, .unit = 64,
+				      .max = LPM_LINES_MAX };
+	c->words = (struct lpm_area){ .off = (size_t)LPM_BLOCK0 * 4, .unit = 4,
+				      .max = LPM_WORDS_MAX };
+	t->line = (struct lpm_line *)(void *)pool;
+	t->word = (uint32_t *)(void *)pool;
+	/* Line 0 is never a node: word 0 stays 0 for t->none. */
+	if (area_take(t, &c->lines, 1) != 0) {
+		lpm_fini(t);
+		return -ENOMEM;
+	}
+	t->none.vec[0] = 1;
+	t->none.base = UINT32_MAX;
+	t->none.cum[1] = t->none.cum[2] = t->none.cum[3] = 1;
 	c->rules.kw = key_bytes / 4;
-	c->free_hdr = LPM_NONE;
-	memset(c->free_leaf, 0xff, sizeof(c->free_leaf));
+	c->free_line = LPM_NONE;
+	memset(c->free_block, 0xff, sizeof(c->free_block));
 	t->key_bytes = key_bytes;
 	return 0;
 }
@@ -763,8 +833,10 @@ void lpm_fini(struct lpm *t)
 	struct lpm_ctl *c = t->ctl;
 
 	if (c) {
-		pool_fini(&c->hpool);
-		pool_fini(&c->lpool);
+		if (c->dmap)
+			munmap(c->dmap, c->dmap_len);
+		if (c->map)
+			munmap(c->map, c->map_len);
 		free(c->limbo.v);
 		free(c->fresh.v);
 		free(c->retire.v);
@@ -772,7 +844,6 @@ void lpm_fini(struct lpm *t)
 		free(c->rules.slot);
 		free(c);
 	}
-	free(t->dir);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -833,9 +904,9 @@ int lpm_add(struct lpm *t, const uint8_t *prefix, unsigned len,
 /* The full leaf (value and depth) the dataplane holds for address a. */
 static uint32_t leaf_at(const struct lpm *t, const uint8_t *a)
 {
-	uint32_t e = t->dir[(unsigned)a[0] << 8 | a[1]];
+	uint32_t e = t->dir[lpm_dir_index(a)];
 
-	for (unsigned i = 2; e & LPM_EXT; i++)
+	for (unsigned i = 3; e & LPM_EXT; i++)
 		e = *lpm_node_slot(t, hdr_at(t, e), a[i]);
 	return e;
 }
@@ -904,74 +975,102 @@ void lpm_stats(const struct lpm *t, struct lpm_stats *st)
 	st->prefixes = c->rules.n;
 	st->nodes = c->nodes;
 	st->leaves = c->leaves;
-	st->dir_bytes = LPM_DIR_SIZE * sizeof(*t->dir);
-	st->node_bytes = c->nodes * sizeof(struct lpm_hdr) +
-			 c->leaves * sizeof(uint32_t);
-	st->pool_bytes = c->hpool.used * c->hpool.unit +
-			 c->lpool.used * c->lpool.unit;
+	st->dir_bytes = (size_t)__builtin_popcount(c->dir_written) * LPM_HUGE;
+	st->node_bytes = c->nodes * sizeof(struct lpm_line) +
+			 c->block_words * sizeof(uint32_t);
+	st->pool_bytes = c->lines.used * c->lines.unit +
+			 c->words.used * c->words.unit;
 	st->rules_bytes = c->rules.cap * rules_stride(&c->rules) *
 			  sizeof(uint32_t);
 }
 
 /* ---- batched lookup ---- */
 
-#define LPM_BATCH 64u
+#define LPM_BATCH 64u     /* keys walked down together */
+#define LPM_CHUNK 256u    /* keys per direct-array pass */
 
-/* One group of at most LPM_BATCH keys: every key steps down one level per
- * pass, all keys of a pass in flight together. */
-static void lookup_group(const struct lpm *t, const uint8_t *key,
+/* Keys still going down (EXT leaf), compacted in act; returns how many.
+ * A separate pass after the reads were issued: folding it into a reading
+ * loop would chain every read to the previous one through the count. */
+static unsigned still_down(const uint32_t *e, uint16_t *act, unsigned na)
+{
+	unsigned nn = 0;
+
+	for (unsigned j = 0; j < na; j++) {
+		unsigned i = act[j];
+
+		act[nn] = (uint16_t)i;
+		nn += e[i] >> 31;
+	}
+	return nn;
+}
+
+/* Walk keys act[0..na) (na <= LPM_BATCH, all pointing to a node) down to
+ * their leaves, level by level: each pass reads one level for every key
+ * still going down, all reads of a pass prefetched first so they
+ * overlap. Nothing branches on data (whether a key stops is data, and
+ * mispredicting it costs more than a level). */
+static void walk_group(const struct lpm *t, const uint8_t *key, size_t stride,
+		       uint32_t *e, const uint16_t *list, unsigned na)
+{
+	const uint32_t *slot[LPM_BATCH];
+	uint16_t act[LPM_BATCH];
+
+	for (unsigned j = 0; j < na; j++) {
+		act[j] = list[j];
+		__builtin_prefetch(lpm_node(t, e[act[j]]));
+	}
+	for (unsigned level = 3; na; level++) {
+		for (unsigned j = 0; j < na; j++) {
+			unsigned i = act[j];
+
+			slot[j] = lpm_node_slot(t, lpm_node(t, e[i]),
+						key[i * stride + level]);
+			__builtin_prefetch(slot[j]);
+		}
+		for (unsigned j = 0; j < na; j++) {
+			unsigned i = act[j];
+
+			e[i] = lpm_load(slot[j]);
+			__builtin_prefetch(lpm_node_or_none(t, e[i]));
+		}
+		na = still_down(e, act, na);
+	}
+}
+
+/* Up to LPM_CHUNK keys: the direct array in one lean pass, then the keys
+ * that go on into nodes, walked in groups. The first pass branches on
+ * "goes on": keys of one batch nearly all do (addresses inside routed
+ * IPv6 space, where prefixes are longer than /24) or nearly all do not,
+ * so the branch predicts well and the reads stay independent. (No
+ * prefetching of direct entries: those an IPv6 table writes are few and
+ * stay cached.) */
+static void lookup_chunk(const struct lpm *t, const uint8_t *key,
 			 size_t stride, unsigned n, uint32_t *value)
 {
-	uint32_t e[LPM_BATCH];
-	const uint32_t *slot[LPM_BATCH];
-	uint8_t act[LPM_BATCH];
-	unsigned na = 0, nn, level = 2;
+	uint32_t e[LPM_CHUNK];
+	uint16_t act[LPM_CHUNK];
+	unsigned na = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		const uint8_t *k = key + i * stride;
-
-		__builtin_prefetch(&t->dir[(unsigned)k[0] << 8 | k[1]]);
-	}
-	for (unsigned i = 0; i < n; i++) {
-		const uint8_t *k = key + i * stride;
-
-		e[i] = lpm_load(&t->dir[(unsigned)k[0] << 8 | k[1]]);
+		e[i] = lpm_load(&t->dir[lpm_dir_index(key + i * stride)]);
 		value[i] = e[i] & LPM_VALUE_MAX;
-		if (e[i] & LPM_EXT) {
-			__builtin_prefetch(lpm_node(t, e[i]));
-			act[na++] = (uint8_t)i;
-		}
+		if (e[i] & LPM_EXT)
+			act[na++] = (uint16_t)i;
 	}
-	while (na) {
-		for (unsigned j = 0; j < na; j++) {
-			unsigned i = act[j];
-
-			slot[i] = lpm_node_slot(t, lpm_node(t, e[i]),
-						key[i * stride + level]);
-			__builtin_prefetch(slot[i]);
-		}
-		nn = 0;
-		for (unsigned j = 0; j < na; j++) {
-			unsigned i = act[j];
-
-			e[i] = lpm_load(slot[i]);
-			value[i] = e[i] & LPM_VALUE_MAX;
-			if (e[i] & LPM_EXT) {
-				__builtin_prefetch(lpm_node(t, e[i]));
-				act[nn++] = (uint8_t)i;
-			}
-		}
-		na = nn;
-		level++;
-	}
+	for (unsigned g = 0; g < na; g += LPM_BATCH)
+		walk_group(t, key, stride, e, act + g,
+			   na - g < LPM_BATCH ? na - g : LPM_BATCH);
+	for (unsigned j = 0; j < na; j++)
+		value[act[j]] = e[act[j]] & LPM_VALUE_MAX;
 }
 
 void lpm_lookup_batch(const struct lpm *t, const uint8_t *key, size_t stride,
 		      unsigned n, uint32_t *value)
 {
-	for (unsigned i = 0; i < n; i += LPM_BATCH) {
-		unsigned m = n - i < LPM_BATCH ? n - i : LPM_BATCH;
+	for (unsigned i = 0; i < n; i += LPM_CHUNK) {
+		unsigned m = n - i < LPM_CHUNK ? n - i : LPM_CHUNK;
 
-		lookup_group(t, key + i * stride, stride, m, value + i);
+		lookup_chunk(t, key + i * stride, stride, m, value + i);
 	}
 }

@@ -3,14 +3,16 @@
  * this address" for the dataplane without locks. Only src/fib/ uses it;
  * the rest of usnet goes through lpm4.h / lpm6.h or the FIB.
  *
- * Structure (design note in lpm.c): a 2^16-entry direct array indexed by
- * the first two address bytes, then nodes of 256 entries indexed by one
- * address byte each, stored leaf-compressed: a node header (256-bit vector
- * marking where runs of equal entries start, run counts, leaf base) in a
- * compact header array, and one 32-bit leaf per run in a leaf array.
- * Every table word is a naturally aligned 32-bit "leaf":
+ * Structure (design note in lpm.c): a direct array of 2^24 leaves indexed
+ * by the first three address bytes (DIR-24), then nodes of 256 entries
+ * indexed by one address byte each, stored leaf-compressed: a 64-byte node
+ * line holds the header (256-bit vector marking where runs of equal
+ * entries start, run counts, leaf base) and, for nodes of up to six runs,
+ * the run leaves themselves; bigger nodes keep their leaves in a block
+ * elsewhere in the same pool. Every table word is a naturally aligned
+ * 32-bit "leaf":
  *
- *   bit 31 set:   EXT, bits 0..30 = index of the child node's header
+ *   bit 31 set:   EXT, bits 0..30 = the child node's line
  *   bit 31 clear: bits 23..30 = depth (prefix length that set it),
  *                 bits 0..22 = value (0 = no route)
  *
@@ -25,24 +27,34 @@
 
 #define LPM_VALUE_MAX ((1u << 23) - 1)   /* largest value; 0 = no match */
 #define LPM_EXT (1u << 31)
-#define LPM_DIR_BITS 16
+#define LPM_DIR_BITS 24
+#define LPM_INLINE 6u                    /* runs kept in the node's line */
 
 struct lpm_ctl;
 
 /* A node's header: bit i of vec set = entry i starts a run; the leaf of
- * entry i is leaf[base + cum[i / 64] + (set bits of vec at or below i in
- * word i / 64)]. Immutable once published (a reshaped node is a new one). */
+ * entry i is word base + cum[i / 64] + (set bits of vec at or below i in
+ * word i / 64) of the pool. Immutable once published (a reshaped node is
+ * a new one; leaves change in place). */
 struct lpm_hdr {
 	uint64_t vec[4];
-	uint32_t base;          /* index of the node's first leaf, minus 1 */
+	uint32_t base;          /* pool word of the node's first leaf, - 1 */
 	uint8_t cum[4];         /* runs before each vector word */
 };
 
-/* Readers use the first three fields only. */
+/* A node: one 64-byte line, its first LPM_INLINE leaves right after the
+ * header when it has no more runs than that. */
+struct lpm_line {
+	struct lpm_hdr h;
+	uint32_t leaf[LPM_INLINE];
+};
+
+/* Readers use the first four fields only. */
 struct lpm {
-	uint32_t *dir;          /* 2^16 leaves, by the first two key bytes */
-	struct lpm_hdr *hdr;    /* node headers (address space reserved) */
-	uint32_t *leaf;         /* node leaves (address space reserved) */
+	uint32_t *dir;          /* 2^24 leaves, by the first three key bytes */
+	struct lpm_line *line;  /* the pool as node lines */
+	uint32_t *word;         /* the same pool as 32-bit words (leaves) */
+	struct lpm_hdr none;    /* maps every byte to word 0, always 0 */
 	unsigned key_bytes;     /* 4 (IPv4) or 16 (IPv6) */
 	struct lpm_ctl *ctl;    /* control-plane state (lpm.c) */
 };
@@ -52,15 +64,15 @@ struct lpm_stats {
 	size_t prefixes;        /* stored prefixes */
 	size_t nodes;           /* live nodes */
 	size_t leaves;          /* live leaves (runs) in nodes */
-	size_t dir_bytes;       /* the direct array */
-	size_t node_bytes;      /* live headers and leaves */
-	size_t pool_bytes;      /* header and leaf pools in use, free included */
+	size_t dir_bytes;       /* the direct array: 2 MiB pages written */
+	size_t node_bytes;      /* live node lines and leaf blocks */
+	size_t pool_bytes;      /* node pool in use, free lines included */
 	size_t rules_bytes;     /* the exact-prefix table (control plane) */
 };
 
 /* Make t an empty table for keys of key_bytes (4 or 16) bytes. 0, -EINVAL
- * or -ENOMEM (memory or address space for the node pool short; t is then
- * left empty and lpm_fini() is optional). Control thread. */
+ * or -ENOMEM (memory or address space short; t is then left empty and
+ * lpm_fini() is optional). Control thread. */
 int lpm_init(struct lpm *t, unsigned key_bytes);
 /* Free everything t holds; no reader may be inside any more. A zeroed or
  * already finished t is fine. */
@@ -91,10 +103,15 @@ static inline uint32_t lpm_load(const uint32_t *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+static inline uint32_t lpm_dir_index(const uint8_t *key)
+{
+	return (uint32_t)key[0] << 16 | (uint32_t)key[1] << 8 | key[2];
+}
+
 static inline const struct lpm_hdr *lpm_node(const struct lpm *t,
 					     uint32_t ext)
 {
-	return &t->hdr[ext & ~LPM_EXT];
+	return &t->line[ext & ~LPM_EXT].h;
 }
 
 /* Address of the leaf for byte idx in node h. */
@@ -106,16 +123,26 @@ static inline const uint32_t *lpm_node_slot(const struct lpm *t,
 	uint32_t r = h->base + h->cum[w] +
 		     (uint32_t)__builtin_popcountll(h->vec[w] << (63 - (idx & 63)));
 
-	return &t->leaf[r];
+	return &t->word[r];
+}
+
+/* The header of e's node, or t->none when e is a plain leaf: batched
+ * lookups step every key through the same reads, without branching on
+ * whether it still goes down (that is data, and mispredicting it costs
+ * more than the lookup). */
+static inline const struct lpm_hdr *lpm_node_or_none(const struct lpm *t,
+						     uint32_t e)
+{
+	return e & LPM_EXT ? lpm_node(t, e) : &t->none;
 }
 
 /* Longest-prefix match: the value of the longest prefix covering key, or
  * 0. RCU reader. */
 static inline uint32_t lpm_lookup(const struct lpm *t, const uint8_t *key)
 {
-	uint32_t e = lpm_load(&t->dir[(unsigned)key[0] << 8 | key[1]]);
+	uint32_t e = lpm_load(&t->dir[lpm_dir_index(key)]);
 
-	for (unsigned i = 2; e & LPM_EXT; i++)
+	for (unsigned i = 3; e & LPM_EXT; i++)
 		e = lpm_load(lpm_node_slot(t, lpm_node(t, e), key[i]));
 	return e & LPM_VALUE_MAX;
 }

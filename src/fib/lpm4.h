@@ -1,8 +1,8 @@
 /* IPv4 longest-prefix match for the FIB dataplane: prefix -> small integer
  * (a route-list id), lock-free lookups one at a time or in batches, and
  * incremental updates published RCU-style. Built on the shared engine in
- * lpm.h (2^16 direct array + leaf-compressed 8-bit nodes: any address in
- * at most three table reads, the full Internet table in a few MiB).
+ * lpm.h: a DIR-24 array (one read for any prefix up to /24) over
+ * leaf-compressed 8-bit nodes for the longer ones (one more line).
  *
  * Addresses and prefixes are IPv4 addresses in network byte order (as in
  * union pkt_addr's v4). Values are 1..LPM_VALUE_MAX; 0 means no match.
@@ -47,16 +47,11 @@ void lpm4_stats(const struct lpm4 *t, struct lpm_stats *st);
 static inline uint32_t lpm4_lookup(const struct lpm4 *t, uint32_t addr)
 {
 	uint32_t a = be32toh(addr);
-	uint32_t e = lpm_load(&t->core.dir[a >> 16]);
+	uint32_t e = lpm_load(&t->core.dir[a >> 8]);
 
-	if (e & LPM_EXT) {
+	if (e & LPM_EXT)
 		e = lpm_load(lpm_node_slot(&t->core, lpm_node(&t->core, e),
-					   (a >> 8) & 0xff));
-		if (e & LPM_EXT)
-			e = lpm_load(lpm_node_slot(&t->core,
-						   lpm_node(&t->core, e),
-						   a & 0xff));
-	}
+					   a & 0xff));
 	return e & LPM_VALUE_MAX;
 }
 

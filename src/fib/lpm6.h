@@ -1,9 +1,9 @@
 /* IPv6 longest-prefix match for the FIB dataplane: prefix -> small integer
  * (a route-list id), lock-free lookups one at a time or in batches, and
  * incremental updates published RCU-style. Built on the shared engine in
- * lpm.h (2^16 direct array + leaf-compressed 8-bit nodes; a /48 is four
- * nodes down, and the batched lookup walks many addresses in lock step so
- * those reads overlap).
+ * lpm.h (DIR-24 array + leaf-compressed 8-bit nodes, mostly one line each;
+ * a /48 is three nodes down, and the batched lookup walks many addresses
+ * in lock step so those reads overlap).
  *
  * Addresses and prefixes are 16 bytes in network byte order. Values are
  * 1..LPM_VALUE_MAX; 0 means no match.
