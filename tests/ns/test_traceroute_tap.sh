@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# test_traceroute.sh with usnet on TAP devices instead of AF_PACKET ports.
+DRIVER=tap exec "$(dirname "$0")/test_traceroute.sh"
