@@ -3,17 +3,34 @@
  * rte_fib6 (trie) and rte_lpm6 for IPv6, on the real Internet table and
  * the same address samples: cycles and lookups/s (single and batched),
  * memory, insert/delete rates and full-table load time, side by side with
- * ratios. Built and run by bench/fib_bench.sh (the only place DPDK is
- * linked); see bench/README.md for how to read it.
+ * ratios. Built and run by bench/fib_bench.sh, the only place DPDK is
+ * linked.
  *
  * Method. Every structure gets the same prefixes. usnet's LPM maps each
  * prefix to its own id (what the FIB stores: a route-list id); DPDK maps
  * it to one of 8 next hops chosen by a hash of the prefix (what a DPDK
- * application stores). Before timing, every sample address is looked up
- * in every structure and the next hops must agree (usnet's id mapped to
- * its prefix's next hop); any difference fails the run. Lookup timings
- * are interleaved (one run of each structure, then the next run), and the
- * median of --runs runs is printed. Cycles are TSC ticks. */
+ * application stores; 4-byte next hops). Before timing, every sample
+ * address is looked up in every structure and the next hops must agree
+ * (usnet's id mapped to its prefix's next hop, and the full FIB lookup's
+ * device); any difference fails the run. Samples: "in-table" = a random
+ * prefix of the table with random host bits, "random" = uniform over the
+ * IPv4 space / over 2000::/3. Lookup timings are interleaved (one run of
+ * each structure, then the next run) so machine noise hits all alike, and
+ * the median of --runs runs is printed. "single" is one call per address
+ * (DPDK's rte_fib/rte_fib6 have no single lookup: bulk of 1); "batch" is
+ * 64 addresses per call. Cycles are TSC ticks (on this class of machine a
+ * fixed 2.25 GHz reference, not core cycles).
+ *
+ * Memory: usnet = the DIR-24 array's 2 MiB pages actually written + nodes
+ * + the exact-prefix hash (control plane); DPDK = growth of its malloc
+ * heap over create + load (tables are preallocated: tbl24, tbl8 pool, RIB
+ * or rules). DPDK runs without hugepages (--no-huge), as asked; usnet's
+ * structures use transparent huge pages (madvise), which is part of the
+ * design. Churn: delete then re-add --churn random prefixes of the full
+ * table; a DPDK table whose tbl8 pool runs out is reloaded with twice the
+ * groups (the smallest power of two that loads the table is tried first).
+ * rte_lpm's add scans all rules of the same length, so its full load takes
+ * minutes; --no-rte-lpm skips it. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>

@@ -56,8 +56,8 @@
 #define LPM_DIR_SIZE (1u << LPM_DIR_BITS)
 #define LPM_HUGE (2u << 20)              /* commit unit, THP size */
 #define LPM_DIR_CHUNK (LPM_HUGE / 4)     /* direct entries per 2 MiB */
-#define LPM_LINES_MAX (1u << 25)         /* 2 GiB of node lines */
-#define LPM_WORDS_MAX (1u << 28)         /* 1 GiB of leaf blocks */
+#define LPM_LINES_MAX (1u << 22)         /* 256 MiB of node lines */
+#define LPM_WORDS_MAX (1u << 26)         /* 256 MiB of leaf blocks */
 #define LPM_LINE_WORDS 16u
 #define LPM_HDR_WORDS 10u                /* inline leaves start here */
 #define LPM_BLOCK0 (LPM_LINES_MAX * LPM_LINE_WORDS)  /* first block word */

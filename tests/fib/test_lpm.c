@@ -576,7 +576,8 @@ static void random_tables(int family)
 	uint32_t next_value = 1;
 	size_t first_pool = 0;
 
-	for (unsigned round = 0; round < 6; round++) {
+	for (unsigned round = 0; round < (scale_pct() >= 100 ? 6u : 3u);
+	     round++) {
 		struct tab t;
 		struct lpm_stats st;
 		uint8_t a[16];
