@@ -903,7 +903,7 @@ static void race_run(int family)
 	pthread_t th[2];
 	uint8_t a[16];
 	unsigned nperm = 5, nchurn = 400, nread = race_readers();
-	unsigned long ops = 0, target = scale_pct() >= 100 ? 4000 : 1000;
+	unsigned long ops = 0, target = scale_pct() >= 100 ? 200000 : 20000;
 	double end;
 
 	memset(&r, 0, sizeof(r));
