@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything usnet needs to build, test and benchmark (Debian).
 set -eu
-pkgs=(build-essential clang pkg-config
+pkgs=(build-essential clang libclang-rt-14-dev pkg-config
       libpcap-dev libcmocka-dev liburcu-dev libmnl-dev
       python3 python3-scapy iproute2 iputils-ping iputils-tracepath iputils-arping
       traceroute iperf3 sockperf tcpdump ethtool procps psmisc)
