@@ -28,6 +28,8 @@ run_one() { # name, command...
 		skip=$((skip + 1)); echo "SKIP $name: $(tail -n 1 "$log")"
 	else
 		fail=$((fail + 1)); failed+=("$name"); echo "FAIL $name (rc=$rc, log $log)"
+		# the reason first (scripts say "FAIL: ..."), then the log's end
+		grep -m 5 -E '^FAIL:|ERROR:|Sanitizer|runtime error:|\[  FAILED  \]' "$log" | sed 's/^/    reason: /'
 		tail -n 30 "$log" | sed 's/^/    /'
 	fi
 }

@@ -327,6 +327,29 @@ print(n)
 EOF
 }
 
+# Packets the kernels around usnet counted as dropped, as "TOTAL breakdown":
+# the hosts' eth0 rx/tx drops and errors, their UDP input errors (receive buffer
+# full included) and send-buffer errors (v4 and v6), and the (machine-wide) softnet backlog drops. Loss that
+# neither usnet nor these counters explain is silent loss.
+kernel_drops() {
+	local ns f out=""
+	for ns in "$NS_H1" "$NS_H2"; do
+		for f in rx_dropped tx_dropped rx_errors tx_errors; do
+			out+="$ns.eth0.$f=$(nsx "$ns" cat "/sys/class/net/eth0/statistics/$f") "
+		done
+		out+="$(nsx "$ns" awk -v ns="$ns" '
+			/^Udp: [0-9]/ { print ns ".udp.InErrors=" $4, ns ".udp.SndbufErrors=" $7 }' /proc/net/snmp) "
+		out+="$(nsx "$ns" awk -v ns="$ns" '
+			$1 == "Udp6InErrors" || $1 == "Udp6SndbufErrors" { printf "%s.%s=%s ", ns, $1, $2 }' /proc/net/snmp6) "
+	done
+	local cpu_line n=0
+	while read -r -a cpu_line; do
+		n=$((n + 16#${cpu_line[1]}))
+	done </proc/net/softnet_stat
+	out+="softnet.dropped=$n"
+	echo "$(echo "$out" | tr ' ' '\n' | awk -F= 'NF == 2 { n += $2 } END { print n }') $out"
+}
+
 # Counter FIELD of device DEV in a stats file.
 dev_counter() {
 	jget "$1" "[d for d in j['devices'] if d['ifname']=='$2'][0]['$3']"

@@ -8,8 +8,8 @@
 # echo from h1 to h2, then nothing once learnt); br0's address answers every
 # host; routing between br0 and p4; aging (ageing_time 2: learnt entries go,
 # a static one stays; needs bridge_timer() on usnet's timer); iperf3 TCP
-# h1 -> h2 through the bridge (figure printed); conservation on every
-# device. MIN_BRIDGE_TCP_MBPS (default 100) is the throughput floor.
+# h1 -> h2 through the bridge moves data (rate printed, not judged);
+# conservation on every device.
 . "$(dirname "$0")/lib_bridge.sh"
 need_env ping tcpdump iperf3
 
@@ -92,8 +92,8 @@ nsx "$NS_H1" timeout 60 iperf3 --connect-timeout 3000 -p 5201 -J -c 10.0.0.2 \
 gbps=$(jget "$TMPD/tcp.json" "round(j['end']['sum_received']['bits_per_second']/1e9, 2)")
 retr=$(jget "$TMPD/tcp.json" "j['end']['sum_sent'].get('retransmits', 0)")
 echo "FIGURES bridge build=${USNET_BUILD:-build}: iperf3 TCP h1 -> h2 through br0 $gbps Gbit/s ($retr retransmits)"
-"$PY" -c "import sys; sys.exit(0 if $gbps * 1000 > ${MIN_BRIDGE_TCP_MBPS:-100} else 1)" ||
-	fail "TCP through the bridge: $gbps Gbit/s is below ${MIN_BRIDGE_TCP_MBPS:-100} Mbit/s"
+# speed is reported (bench/ measures it); the transfer must move data
+"$PY" -c "import sys; sys.exit(0 if $gbps > 0 else 1)" || fail "TCP through the bridge moved no data"
 
 log "aging: ageing_time 2 s; learnt entries go, a static one stays"
 ctl fdb add 02:00:00:00:00:99 dev p3 static

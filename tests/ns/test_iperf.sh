@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# iperf3 through usnet: TCP h1 -> h2 for 10 s (IPv4) must exceed 200 Mbit/s
-# without error; UDP at 100 Mbit/s for 5 s must lose < 5%; TCP over IPv6
-# for 5 s must complete. Prints the figures; conservation holds afterwards.
-# MIN_TCP_MBPS overrides the 200 Mbit/s floor.
+# iperf3 through usnet: TCP h1 -> h2 for 10 s (IPv4) and 5 s (IPv6) and UDP
+# at 100 Mbit/s for 5 s. Asserts behaviour, not speed (speed is measured by
+# bench/e2e.sh): the transfers complete and move data; during TCP usnet drops
+# nothing except for congestion (full rings); every UDP datagram iperf3 lost
+# is explained by a counted drop, usnet's or the hosts' kernels' (no silent
+# loss); conservation holds afterwards. Prints the figures.
 . "$(dirname "$0")/lib.sh"
 need_env iperf3
 topo_up
-
-MIN_TCP=${MIN_TCP_MBPS:-200}
 
 bg_start ip netns exec "$NS_H2" iperf3 -s -p 5201 >"$TMPD/iperf3-server.log" 2>&1
 for ((i = 0; i < 50; i++)); do
@@ -35,19 +35,9 @@ PYEOF
 	[ $rc = 0 ] || fail "iperf3 $name exited with $rc"
 }
 
-run_iperf tcp4 -c 10.2.0.2 -t 10
-tcp4=$(jget "$TMPD/tcp4.json" "round(j['end']['sum_received']['bits_per_second']/1e6, 1)")
-retr=$(jget "$TMPD/tcp4.json" "j['end']['sum_sent'].get('retransmits', 0)")
-log "TCP IPv4: $tcp4 Mbit/s received, $retr retransmits"
-
-snap udp_before
-run_iperf udp4 -c 10.2.0.2 -u -b 100M -t 5
-snap udp_after
-udp_mbps=$(jget "$TMPD/udp4.json" "round(j['end']['sum']['bits_per_second']/1e6, 1)")
-udp_loss=$(jget "$TMPD/udp4.json" "round(j['end']['sum']['lost_percent'], 3)")
-udp_lost=$(jget "$TMPD/udp4.json" "j['end']['sum']['lost_packets']")
-udp_pkts=$(jget "$TMPD/udp4.json" "j['end']['sum']['packets']")
-udp_drops=$("$PY" - "$(snapf udp_before)" "$(snapf udp_after)" <<'PYEOF'
+# usnet_drops_between SNAP1 SNAP2: "TOTAL reason n, ..." of drops between them.
+usnet_drops_between() {
+	"$PY" - "$(snapf "$1")" "$(snapf "$2")" <<'PYEOF'
 import json, sys
 b, a = (json.load(open(f))["total"] for f in sys.argv[1:3])
 d = {}
@@ -55,21 +45,48 @@ for k in ("rx_drops", "tx_drops", "orphan_drops"):
     for r, n in a.get(k, {}).items():
         if n - b.get(k, {}).get(r, 0):
             d[r] = d.get(r, 0) + n - b.get(k, {}).get(r, 0)
-print(", ".join("%s %d" % x for x in sorted(d.items())) or "none")
+print(sum(d.values()), ", ".join("%s %d" % x for x in sorted(d.items())) or "none")
 PYEOF
-)
-log "UDP IPv4: $udp_mbps Mbit/s, lost $udp_lost of $udp_pkts ($udp_loss%); usnet drops meanwhile: $udp_drops"
+}
+
+snap tcp_before
+run_iperf tcp4 -c 10.2.0.2 -t 10
+tcp4=$(jget "$TMPD/tcp4.json" "round(j['end']['sum_received']['bits_per_second']/1e6, 1)")
+retr=$(jget "$TMPD/tcp4.json" "j['end']['sum_sent'].get('retransmits', 0)")
+log "TCP IPv4: $tcp4 Mbit/s received, $retr retransmits"
+snap tcp_after
+tcp_drops=$(usnet_drops_between tcp_before tcp_after)
+
+snap udp_before
+kd_before=$(kernel_drops)
+run_iperf udp4 -c 10.2.0.2 -u -b 100M -t 5
+snap udp_after
+kd_after=$(kernel_drops)
+udp_mbps=$(jget "$TMPD/udp4.json" "round(j['end']['sum']['bits_per_second']/1e6, 1)")
+udp_loss=$(jget "$TMPD/udp4.json" "round(j['end']['sum']['lost_percent'], 3)")
+udp_lost=$(jget "$TMPD/udp4.json" "j['end']['sum']['lost_packets']")
+udp_pkts=$(jget "$TMPD/udp4.json" "j['end']['sum']['packets']")
+udp_drops=$(usnet_drops_between udp_before udp_after)
+kdrops=$((${kd_after%% *} - ${kd_before%% *}))
+log "UDP IPv4: $udp_mbps Mbit/s, lost $udp_lost of $udp_pkts ($udp_loss%); usnet drops meanwhile: ${udp_drops#* } ($((${udp_drops%% *}))); kernel drops meanwhile: $kdrops"
+log "kernel counters before: ${kd_before#* }"
+log "kernel counters after:  ${kd_after#* }"
 
 run_iperf tcp6 -c 2001:db8:2::2 -t 5
 tcp6=$(jget "$TMPD/tcp6.json" "round(j['end']['sum_received']['bits_per_second']/1e6, 1)")
 log "TCP IPv6: $tcp6 Mbit/s received"
 
-echo "FIGURES driver=$DRIVER build=${USNET_BUILD:-build}: tcp4 ${tcp4} Mbit/s (retransmits $retr), udp4 ${udp_mbps} Mbit/s loss ${udp_loss}% (usnet drops: $udp_drops), tcp6 ${tcp6} Mbit/s"
-"$PY" -c "import sys; sys.exit(0 if $tcp4 > $MIN_TCP else 1)" ||
-	fail "TCP IPv4 throughput $tcp4 Mbit/s is not above $MIN_TCP Mbit/s"
-"$PY" -c "import sys; sys.exit(0 if $udp_loss < 5 else 1)" ||
-	fail "UDP loss $udp_loss% is not below 5%"
+echo "FIGURES driver=$DRIVER build=${USNET_BUILD:-build}: tcp4 ${tcp4} Mbit/s (retransmits $retr), udp4 ${udp_mbps} Mbit/s loss ${udp_loss}% (usnet drops: ${udp_drops#* }; kernel drops: $kdrops), tcp6 ${tcp6} Mbit/s"
+"$PY" -c "import sys; sys.exit(0 if $tcp4 > 0 else 1)" || fail "TCP IPv4 moved no data"
 "$PY" -c "import sys; sys.exit(0 if $tcp6 > 0 else 1)" || fail "TCP IPv6 moved no data"
+# Full rings are congestion; multicast and unknown protocols are the hosts'
+# background chatter (MLD, ...). Anything else during TCP is a datapath fault.
+bad_tcp_drops=$(echo "${tcp_drops#* }" | tr ',' '\n' | sed 's/^ *//' |
+	grep -vE '^(none|(rx|tx)_ring_full [0-9]+|ip6_mcast_not_joined [0-9]+|l3_bcast_mcast_local [0-9]+|eth_unknown_proto [0-9]+)$')
+[ -z "$bad_tcp_drops" ] ||
+	fail "usnet dropped packets during the TCP transfer: $(echo $bad_tcp_drops)"
+[ "$udp_lost" -le $((${udp_drops%% *} + kdrops)) ] ||
+	fail "silent UDP loss: iperf3 lost $udp_lost datagrams, usnet counted ${udp_drops%% *} drops, the kernels $kdrops"
 
 usnet_alive
 ctl stats
