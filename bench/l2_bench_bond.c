@@ -1,9 +1,9 @@
 /* l2_bench_bond: in-memory Mpps of routing through bond devices against
  * plain port-to-port forwarding measured in the same run, on one core.
  *
- * Design note. The real product is set up in-process as the control thread
- * would (drivers gen and null, bonds made by their driver, slaves enslaved
- * with dev_set_master, addresses, gateway routes, static neighbors), and
+ * Design note. The real product is set up in-process through the command
+ * grammar, as the config file would (gen and null devices, bonds, slaves,
+ * addresses, gateway routes, static neighbors: bench/bench_harness.h), and
  * packets go generator -> worker_input -> worker_tx_flush -> null sinks, as
  * in bench/fwd_bench.c. Scenarios (IPv4/UDP, 256 flows, 64-byte frames):
  *   plain    g0 -> route -> n0
@@ -25,26 +25,10 @@
  *   taskset -c 1 build/l2_bench_bond [--seconds S] [--runs N] [--burst B]
  */
 #include <getopt.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <urcu-qsbr.h>
 
-#include "core/util.h"
-#include "core/worker.h"
-#include "dev/dev.h"
-#include "dev/drivers.h"
-#include "fib/fib.h"
-#include "l2/eth.h"
-#include "l2/neigh.h"
-#include "l3/addr.h"
+#include "bench_harness.h"
 
-#define B_ERR 256
-#define B_MAX_RUNS 15
-
-static const uint8_t NH_MAC[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+#define B_MAX_RUNS BENCH_MAX_RUNS
 
 struct opts {
 	double seconds;
@@ -64,138 +48,51 @@ static struct worker wk;
 
 /* ------------------------------------------------------------------ setup */
 
-static void die(const char *what, const char *err)
-{
-	fprintf(stderr, "l2_bench_bond: %s: %s\n", what, err);
-	exit(2);
-}
-
-/* `link add NAME type KIND ARGS`, registered; up unless it is a bond
- * that gets its slaves first. */
-static struct dev *mk(const char *kind, const char *name, const char *args,
-		      bool up)
-{
-	const struct dev_driver *drv = dev_driver_find(kind);
-	char buf[256], err[B_ERR] = "", *argv[32], *save = NULL;
-	struct dev *d;
-	int argc = 0;
-
-	if (!drv)
-		die(kind, "no such driver");
-	snprintf(buf, sizeof(buf), "%s", args);
-	for (char *t = strtok_r(buf, " ", &save); t && argc < 32;
-	     t = strtok_r(NULL, " ", &save))
-		argv[argc++] = t;
-	d = drv->create(name, argc, argv, err);
-	if (!d)
-		die(name, err);
-	if (dev_register(d) < 0)
-		die(name, "cannot register");
-	if (up && dev_set_up(d, true, err) < 0)
-		die(name, err);
-	return d;
-}
-
-static void enslave(struct dev *slave, struct dev *bond)
-{
-	char err[B_ERR];
-
-	if (dev_set_master(slave, bond, err) < 0)
-		die(slave->name, err);
-}
-
-static void bond_on(struct dev *bond)
-{
-	char err[B_ERR];
-
-	if (dev_set_up(bond, true, err) < 0)
-		die(bond->name, err);
-}
-
-static union pkt_addr a4(const char *s)
-{
-	union pkt_addr a;
-
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, s, &a.v4) != 1)
-		die(s, "bad IPv4 address");
-	return a;
-}
-
-static void addr(struct dev *d, const char *s, unsigned plen)
-{
-	char err[B_ERR];
-	union pkt_addr a = a4(s);
-
-	if (addr_add(d, AF_INET, &a, plen, err) < 0)
-		die(s, err);
-}
-
-/* PREFIX/16 via GW dev D, with GW's MAC as a static neighbor. */
-static void route(const char *prefix, const char *gw, struct dev *d)
-{
-	struct fib_route r = { 0 };
-	char err[B_ERR];
-	union pkt_addr g = a4(gw);
-
-	r.family = AF_INET;
-	r.prefix = a4(prefix);
-	r.plen = 16;
-	r.type = FIB_UNICAST;
-	r.proto = FIB_PROTO_STATIC;
-	r.scope = FIB_SCOPE_UNIVERSE;
-	r.table = FIB_TABLE_MAIN;
-	r.nnh = 1;
-	r.nh[0].gw = g;
-	r.nh[0].has_gw = true;
-	r.nh[0].ifindex = d->ifindex;
-	r.nh[0].weight = 1;
-	if (fib_route_add(&r, FIB_F_EXCL, err) < 0)
-		die(prefix, err);
-	if (neigh_add_static(d, AF_INET, &g, NH_MAC) < 0)
-		die(gw, "neigh_add_static failed");
-}
-
 /* gen GEN (frames to its own MAC, which its bond inherits) -> bond BI ->
  * route -> bond BO over two sinks. */
 static void bond_scen(struct scen *s, const char *mode, const char *tag,
 		      const char *gen_args, const char *in_net,
 		      const char *out_net, const char *prefix, const char *gw)
 {
-	char name[4][16];
-	struct dev *bi, *bo;
+	char name[16];
 
-	snprintf(name[0], 16, "g%s", tag);
-	snprintf(name[1], 16, "bi%s", tag);
-	snprintf(name[2], 16, "bo%s", tag);
-	s->gen = mk("gen", name[0], gen_args, true);
-	bi = mk("bond", name[1], mode, false);
-	bo = mk("bond", name[2], mode, false);
+	bench_cmd("link add g%s type gen %s", tag, gen_args);
+	bench_cmd("link set g%s up", tag);
+	bench_cmd("link add bi%s type bond %s", tag, mode);
+	bench_cmd("link add bo%s type bond %s", tag, mode);
 	for (int i = 0; i < 2; i++) {
-		snprintf(name[3], 16, "n%s%c", tag, 'a' + i);
-		s->sink[i] = mk("null", name[3], "", true);
-		enslave(s->sink[i], bo);
+		snprintf(name, sizeof(name), "n%s%c", tag, 'a' + i);
+		bench_cmd("link add %s type null", name);
+		bench_cmd("link set %s up", name);
+		bench_cmd("link set %s master bo%s", name, tag);
+		s->sink[i] = bench_dev(name);
 	}
-	enslave(s->gen, bi);
-	bond_on(bi);
-	bond_on(bo);
-	addr(bi, in_net, 24);
-	addr(bo, out_net, 24);
-	route(prefix, gw, bo);
+	bench_cmd("link set g%s master bi%s", tag, tag);
+	bench_cmd("link set bi%s up", tag);
+	bench_cmd("link set bo%s up", tag);
+	bench_cmd("addr add %s/24 dev bi%s", in_net, tag);
+	bench_cmd("addr add %s/24 dev bo%s", out_net, tag);
+	bench_cmd("route add %s/16 via %s dev bo%s", prefix, gw, tag);
+	bench_cmd("neigh add %s lladdr 02:00:00:00:00:02 dev bo%s", gw, tag);
+	snprintf(name, sizeof(name), "g%s", tag);
+	s->gen = bench_dev(name);
 }
 
 static void setup(void)
 {
 	struct scen *s = &scens[S_PLAIN];
 
-	if (fib_init() < 0 || neigh_init() < 0)
-		die("init", "fib_init/neigh_init failed");
-	worker_ctl();
-	s->gen = mk("gen", "g0", "src 10.1.0.2 dst 198.18.0.2 size 64 flows 256", true);
-	s->sink[0] = mk("null", "n0", "", true);
-	addr(s->gen, "10.1.0.1", 24);
-	addr(s->sink[0], "10.2.0.1", 24);
-	route("198.18.0.0", "10.2.0.2", s->sink[0]);
+	bench_setup_begin();
+	bench_cmd("link add g0 type gen src 10.1.0.2 dst 198.18.0.2 size 64 flows 256");
+	bench_cmd("link add n0 type null");
+	bench_cmd("link set g0 up");
+	bench_cmd("link set n0 up");
+	bench_cmd("addr add 10.1.0.1/24 dev g0");
+	bench_cmd("addr add 10.2.0.1/24 dev n0");
+	bench_cmd("route add 198.18.0.0/16 via 10.2.0.2 dev n0");
+	bench_cmd("neigh add 10.2.0.2 lladdr 02:00:00:00:00:02 dev n0");
+	s->gen = bench_dev("g0");
+	s->sink[0] = bench_dev("n0");
 
 	bond_scen(&scens[S_AB], "mode active-backup", "1",
 		  "src 10.10.0.2 dst 198.19.0.2 size 64 flows 256",
@@ -203,40 +100,10 @@ static void setup(void)
 	bond_scen(&scens[S_XOR], "mode balance-xor xmit_hash_policy layer3+4", "2",
 		  "src 10.30.0.2 dst 198.20.0.2 size 64 flows 256",
 		  "10.30.0.1", "10.40.0.1", "198.20.0.0", "10.40.0.2");
-
-	/* Send what setup produced (gratuitous ARP), then count from zero. */
-	worker_tx_flush(worker_ctl());
-	worker_ctx_init(&wk, 0);
-	dev_stat_slot = 0;
-	rcu_register_thread();
-}
-
-static uint64_t teardown(void)
-{
-	rcu_unregister_thread();
-	worker_ctx_fini(&wk);
-	neigh_fini();
-	fib_fini();
-	dev_destroy_all();
-	worker_ctx_fini(worker_ctl());
-	pkt_pool_thread_release();
-	return pkt_pool_outstanding();
+	bench_setup_end(&wk);
 }
 
 /* ------------------------------------------------------------ measurement */
-
-static unsigned one_burst(const struct scen *s, unsigned burst)
-{
-	struct pkt_vec v;
-	unsigned n;
-
-	v.n = s->gen->ops->rx_burst(s->gen, v.p, (uint16_t)burst);
-	n = v.n; /* worker_input empties v */
-	worker_input(&wk, &v);
-	worker_tx_flush(&wk);
-	rcu_quiescent_state();
-	return n;
-}
 
 /* ns per packet of one run. */
 static double run_once(const struct scen *s, unsigned burst, double seconds,
@@ -248,28 +115,12 @@ static double run_once(const struct scen *s, unsigned burst, double seconds,
 
 	do {
 		for (unsigned i = 0; i < per_check; i++)
-			n += one_burst(s, burst);
+			n += bench_burst_once(&wk, s->gen, burst, true);
 		t = time_ns();
 		wk.now_ms = t / 1000000ull;
 	} while (t < deadline);
 	*pkts += n;
 	return (double)(t - t0) / (double)n;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static uint64_t tx_of(const struct dev *d)
-{
-	struct dev_stats st;
-
-	if (!d)
-		return 0;
-	dev_stats_sum(d, &st);
-	return st.tx_packets;
 }
 
 struct row {
@@ -287,8 +138,8 @@ static void bench_all(struct row *rows, const struct opts *o)
 
 	for (unsigned i = 0; i < S_N; i++) {
 		rows[i] = (struct row){ 0 };
-		before[i][0] = tx_of(scens[i].sink[0]);
-		before[i][1] = tx_of(scens[i].sink[1]);
+		before[i][0] = bench_tx_of(scens[i].sink[0]);
+		before[i][1] = bench_tx_of(scens[i].sink[1]);
 		run_once(&scens[i], o->burst, o->seconds < 0.5 ? o->seconds : 0.5,
 			 &rows[i].generated);
 	}
@@ -298,45 +149,18 @@ static void bench_all(struct row *rows, const struct opts *o)
 						 &rows[i].generated);
 	for (unsigned i = 0; i < S_N; i++) {
 		struct row *r = &rows[i];
-		qsort(r->ns, o->runs, sizeof(double), cmp_double);
+		qsort(r->ns, o->runs, sizeof(double), bench_cmp_double);
 		r->med = r->ns[o->runs / 2];
 		r->lo = r->ns[0];
 		r->hi = r->ns[o->runs - 1];
-		r->arrived[0] = tx_of(scens[i].sink[0]) - before[i][0];
-		r->arrived[1] = tx_of(scens[i].sink[1]) - before[i][1];
+		r->arrived[0] = bench_tx_of(scens[i].sink[0]) - before[i][0];
+		r->arrived[1] = bench_tx_of(scens[i].sink[1]) - before[i][1];
 		r->ok = r->arrived[0] + r->arrived[1] == r->generated &&
 			pkt_pool_outstanding() == live;
 		if (i == S_XOR)
 			r->ok = r->ok && r->arrived[0] > r->generated / 4 &&
 				r->arrived[1] > r->generated / 4;
 	}
-}
-
-/* Every device balances (static neighbors: nothing queued). */
-static bool all_balanced(void)
-{
-	bool ok = true;
-
-	for (struct dev *d = dev_next(NULL); d; d = dev_next(d)) {
-		struct dev_stats s;
-		uint64_t rxd = 0, txd = 0;
-
-		dev_stats_sum(d, &s);
-		for (unsigned r = 0; r < DROP_MAX; r++) {
-			rxd += s.rx_drops[r];
-			txd += s.tx_drops[r];
-			if (s.rx_drops[r] || s.tx_drops[r])
-				printf("    %s drops %s: rx %llu tx %llu\n", d->name,
-				       drop_name(r), (unsigned long long)s.rx_drops[r],
-				       (unsigned long long)s.tx_drops[r]);
-		}
-		if (s.rx_packets != s.forwarded + s.delivered + s.to_upper + rxd ||
-		    s.fwd_in + s.originated + s.split_extra != s.tx_packets + txd) {
-			printf("    %s: counters do not balance\n", d->name);
-			ok = false;
-		}
-	}
-	return ok;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -375,6 +199,7 @@ int main(int argc, char **argv)
 	bool ok = true;
 	uint64_t left;
 
+	bench_name = "l2_bench_bond";
 	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
 	setup();
@@ -399,9 +224,9 @@ int main(int argc, char **argv)
 		       (unsigned long long)r->generated, r->ok ? "" : "  FAIL");
 		ok &= r->ok;
 	}
-	if (!all_balanced())
+	if (!bench_all_balanced(false))
 		ok = false;
-	left = teardown();
+	left = bench_teardown(&wk);
 	if (left) {
 		printf("LEAK: %llu packets still allocated at exit\n",
 		       (unsigned long long)left);

@@ -29,22 +29,8 @@
  *   taskset -c 1 build/l2_bench_bridge [--seconds S] [--runs N] [--bursts L]
  */
 #include <getopt.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <urcu-qsbr.h>
 
-#include "core/util.h"
-#include "core/worker.h"
-#include "ctl/cmd.h"
-#include "ctl/out.h"
-#include "dev/dev.h"
-#include "fib/fib.h"
-#include "l2/neigh.h"
-
-#define BENCH_MAX_RUNS 15
-#define BENCH_MAX_BURSTS 8
+#include "bench_harness.h"
 
 struct bench_opts {
 	double seconds;
@@ -99,78 +85,21 @@ static struct scenario scenarios[] = {
 
 static struct worker wk;
 
-static void die(const char *what, const char *err)
-{
-	fprintf(stderr, "l2_bench_bridge: %s: %s\n", what, err);
-	exit(2);
-}
-
-static void cmd(const char *line)
-{
-	struct ctl_out o;
-	char err[256] = "";
-
-	out_init(&o, false);
-	if (ctl_exec_line(line, &o, err) < 0)
-		die(line, err);
-	out_fini(&o);
-}
-
 static void setup(void)
 {
-	char line[64];
-
-	if (fib_init() < 0 || neigh_init() < 0)
-		die("init", "fib_init/neigh_init failed");
-	worker_ctl();
+	bench_setup_begin();
 	for (size_t i = 0; i < ARRAY_SIZE(setup_lines); i++)
-		cmd(setup_lines[i]);
-	for (size_t i = 0; i < ARRAY_SIZE(up_devs); i++) {
-		snprintf(line, sizeof(line), "link set %s up", up_devs[i]);
-		cmd(line);
-	}
+		bench_cmd("%s", setup_lines[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(up_devs); i++)
+		bench_cmd("link set %s up", up_devs[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++) {
-		scenarios[i].g = dev_by_name(scenarios[i].gen);
-		scenarios[i].n = dev_by_name(scenarios[i].sink);
+		scenarios[i].g = bench_dev(scenarios[i].gen);
+		scenarios[i].n = bench_dev(scenarios[i].sink);
 	}
-	/* Send what setup produced (gratuitous ARP) before counting. */
-	worker_tx_flush(worker_ctl());
-	worker_ctx_init(&wk, 0);
-	dev_stat_slot = 0;
-	rcu_register_thread();
-}
-
-static uint64_t teardown(void)
-{
-	rcu_unregister_thread();
-	worker_ctx_fini(&wk);
-	neigh_fini();
-	fib_fini();
-	dev_destroy_all();
-	worker_ctx_fini(worker_ctl());
-	pkt_pool_thread_release();
-	return pkt_pool_outstanding();
+	bench_setup_end(&wk);
 }
 
 enum mode { MODE_ALLOC, MODE_FWD };
-
-static uint16_t one_burst(struct dev *g, enum mode m, unsigned burst)
-{
-	struct pkt_vec v;
-	uint16_t n;
-
-	v.n = g->ops->rx_burst(g, v.p, (uint16_t)burst);
-	n = v.n;
-	if (m == MODE_ALLOC) {
-		for (uint16_t i = 0; i < v.n; i++)
-			pkt_free(v.p[i]);
-	} else {
-		worker_input(&wk, &v);
-		worker_tx_flush(&wk);
-	}
-	rcu_quiescent_state();
-	return n;
-}
 
 /* ns per packet of one run; *pkts gets the packet count. */
 static double run_once(struct dev *g, enum mode m, unsigned burst,
@@ -181,56 +110,12 @@ static double run_once(struct dev *g, enum mode m, unsigned burst,
 
 	do {
 		for (unsigned i = 0; i < 64; i++)
-			n += one_burst(g, m, burst);
+			n += bench_burst_once(&wk, g, burst, m == MODE_FWD);
 		t = time_ns();
 		wk.now_ms = t / 1000000ull;
 	} while (t < deadline);
 	*pkts += n;
 	return (double)(t - t0) / (double)n;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* Every device balances: rx = forwarded + delivered + to_upper + drops and
- * fwd_in + originated + split_extra = tx + drops (the generators' rx side
- * excepted: the alloc runs free their packets uncounted). Prints what does
- * not. */
-static bool all_balanced(void)
-{
-	bool ok = true;
-
-	for (struct dev *d = dev_next(NULL); d; d = dev_next(d)) {
-		struct dev_stats s;
-		uint64_t rxd = 0, txd = 0;
-		dev_stats_sum(d, &s);
-		for (unsigned r = 0; r < DROP_MAX; r++) {
-			rxd += s.rx_drops[r];
-			txd += s.tx_drops[r];
-			if (s.rx_drops[r] || s.tx_drops[r])
-				printf("    %s drops %s: rx %llu tx %llu\n", d->name,
-				       drop_name(r), (unsigned long long)s.rx_drops[r],
-				       (unsigned long long)s.tx_drops[r]);
-		}
-		bool gen = !strcmp(d->ops->kind, "gen");
-		if ((!gen && s.rx_packets != s.forwarded + s.delivered + s.to_upper + rxd) ||
-		    s.fwd_in + s.originated + s.split_extra != s.tx_packets + txd) {
-			printf("    %s: counters do not balance\n", d->name);
-			ok = false;
-		}
-	}
-	return ok;
-}
-
-static uint64_t tx_of(struct dev *d)
-{
-	struct dev_stats s;
-
-	dev_stats_sum(d, &s);
-	return s.tx_packets;
 }
 
 #define NSCEN ARRAY_SIZE(scenarios)
@@ -253,7 +138,7 @@ static void bench_burst(unsigned burst, const struct bench_opts *o,
 		run_once(scenarios[s].g, MODE_ALLOC, burst, warm, &n);
 		run_once(scenarios[s].g, MODE_FWD, burst, warm, &n);
 		rows[s].generated = 0;
-		before[s] = tx_of(scenarios[s].n);
+		before[s] = bench_tx_of(scenarios[s].n);
 	}
 	for (unsigned r = 0; r < o->runs; r++) {
 		for (size_t s = 0; s < NSCEN; s++) {
@@ -266,7 +151,7 @@ static void bench_burst(unsigned burst, const struct bench_opts *o,
 		}
 	}
 	for (size_t s = 0; s < NSCEN; s++)
-		rows[s].arrived = tx_of(scenarios[s].n) - before[s];
+		rows[s].arrived = bench_tx_of(scenarios[s].n) - before[s];
 }
 
 static double best(const double *ns, unsigned n)
@@ -283,23 +168,7 @@ static double median(const double *ns, unsigned n)
 	double v[BENCH_MAX_RUNS];
 
 	memcpy(v, ns, n * sizeof(v[0]));
-	qsort(v, n, sizeof(v[0]), cmp_double);
-	return v[n / 2];
-}
-
-static int parse_bursts(const char *s, struct bench_opts *o)
-{
-	char buf[128], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	o->nbursts = 0;
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		long b = strtol(t, NULL, 10);
-		if (b < 1 || b > (long)PKT_MAX_BURST || o->nbursts == BENCH_MAX_BURSTS)
-			return -1;
-		o->bursts[o->nbursts++] = (unsigned)b;
-	}
-	return o->nbursts ? 0 : -1;
+	return bench_median(v, n);
 }
 
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
@@ -327,7 +196,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 				return -1;
 			break;
 		case 'b':
-			if (parse_bursts(optarg, o) < 0)
+			if (bench_parse_bursts(optarg, o->bursts, &o->nbursts) < 0)
 				return -1;
 			break;
 		default:
@@ -343,6 +212,7 @@ int main(int argc, char **argv)
 	uint64_t left, live;
 	bool ok = true;
 
+	bench_name = "l2_bench_bridge";
 	if (parse_opts(argc, argv, &o) < 0) {
 		fprintf(stderr, "usage: l2_bench_bridge [--seconds S] [--runs 1..%d] [--bursts 32,256]\n",
 			BENCH_MAX_RUNS);
@@ -387,8 +257,8 @@ int main(int argc, char **argv)
 		       (unsigned long long)pkt_pool_outstanding());
 		ok = false;
 	}
-	ok &= all_balanced();
-	left = teardown();
+	ok &= bench_all_balanced(true);
+	left = bench_teardown(&wk);
 	if (left) {
 		printf("LEAK: %llu packets still allocated at exit\n",
 		       (unsigned long long)left);

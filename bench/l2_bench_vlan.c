@@ -2,9 +2,10 @@
  * dispatch, against plain port-to-port forwarding measured in the same run,
  * on one core.
  *
- * Design note. The real product is set up in-process as the control thread
- * would (drivers gen and null, vlan and macvlan devices made by their
- * drivers, addresses, gateway routes, static neighbors), and packets go
+ * Design note. The real product is set up in-process through the command
+ * grammar, as the config file would (gen and null devices, vlan and macvlan
+ * devices, addresses, gateway routes, static neighbors:
+ * bench/bench_harness.h), and packets go
  * generator -> worker_input -> worker_tx_flush -> null sink, as in
  * bench/fwd_bench.c. Scenarios (IPv4/UDP, 256 flows, 64-byte frames on the
  * wire):
@@ -32,29 +33,13 @@
  *   taskset -c 1 build/l2_bench_vlan [--seconds S] [--runs N] [--bursts L]
  */
 #include <getopt.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <urcu-qsbr.h>
-#include <x86intrin.h>
 
-#include "core/util.h"
-#include "core/worker.h"
-#include "dev/dev.h"
-#include "dev/drivers.h"
-#include "fib/fib.h"
+#include "bench_harness.h"
 #include "l2/eth.h"
-#include "l2/neigh.h"
 #include "l2/vlan.h"
-#include "l3/addr.h"
 
-#define B_ERR 256
-#define B_MAX_RUNS 15
-#define B_MAX_BURSTS 8
-
-static const uint8_t NH_MAC[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+#define B_MAX_RUNS BENCH_MAX_RUNS
+#define B_MAX_BURSTS BENCH_MAX_BURSTS
 
 struct opts {
 	double seconds;
@@ -79,80 +64,27 @@ static struct worker wk;
 
 /* ------------------------------------------------------------------ setup */
 
-static void die(const char *what, const char *err)
+/* `link add NAME type KIND ARGS [address MAC]`, up; returns the device. */
+static struct dev *mk(const char *kind, const char *name, const char *args,
+		      const char *mac)
 {
-	fprintf(stderr, "l2_bench_vlan: %s: %s\n", what, err);
-	exit(2);
+	bench_cmd("link add %s type %s %s", name, kind, args);
+	if (mac)
+		bench_cmd("link set %s address %s", name, mac);
+	bench_cmd("link set %s up", name);
+	return bench_dev(name);
 }
 
-/* `link add NAME type KIND ARGS`, registered and up (mac set first if given). */
-static struct dev *mk(const struct dev_driver *drv, const char *name,
-		      const char *args, const char *mac)
-{
-	char buf[256], err[B_ERR] = "", *argv[32], *save = NULL;
-	uint8_t m[6];
-	struct dev *d;
-	int argc = 0;
-
-	snprintf(buf, sizeof(buf), "%s", args);
-	for (char *t = strtok_r(buf, " ", &save); t && argc < 32;
-	     t = strtok_r(NULL, " ", &save))
-		argv[argc++] = t;
-	d = drv->create(name, argc, argv, err);
-	if (!d)
-		die(name, err);
-	if (dev_register(d) < 0)
-		die(name, "cannot register");
-	if (mac && (drv_parse_mac("bench", "mac", mac, m, err) < 0 ||
-		    dev_set_mac(d, m, err) < 0))
-		die(name, err);
-	if (dev_set_up(d, true, err) < 0)
-		die(name, err);
-	return d;
-}
-
-static union pkt_addr a4(const char *s)
-{
-	union pkt_addr a;
-
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, s, &a.v4) != 1)
-		die(s, "bad IPv4 address");
-	return a;
-}
-
-static void addr(struct dev *d, const char *s, unsigned plen)
-{
-	char err[B_ERR];
-	union pkt_addr a = a4(s);
-
-	if (addr_add(d, AF_INET, &a, plen, err) < 0)
-		die(s, err);
-}
-
-/* PREFIX/16 via GW dev D, with GW's MAC as a static neighbor. */
+/* PREFIX/16 via GW dev D, with a static neighbor for GW. */
 static void route(const char *prefix, const char *gw, struct dev *d)
 {
-	struct fib_route r = { 0 };
-	char err[B_ERR];
-	union pkt_addr g = a4(gw);
+	bench_cmd("route add %s/16 via %s dev %s", prefix, gw, d->name);
+	bench_cmd("neigh add %s lladdr 02:00:00:00:00:02 dev %s", gw, d->name);
+}
 
-	r.family = AF_INET;
-	r.prefix = a4(prefix);
-	r.plen = 16;
-	r.type = FIB_UNICAST;
-	r.proto = FIB_PROTO_STATIC;
-	r.scope = FIB_SCOPE_UNIVERSE;
-	r.table = FIB_TABLE_MAIN;
-	r.nnh = 1;
-	r.nh[0].gw = g;
-	r.nh[0].has_gw = true;
-	r.nh[0].ifindex = d->ifindex;
-	r.nh[0].weight = 1;
-	if (fib_route_add(&r, FIB_F_EXCL, err) < 0)
-		die(prefix, err);
-	if (neigh_add_static(d, AF_INET, &g, NH_MAC) < 0)
-		die(gw, "neigh_add_static failed");
+static void addr(struct dev *d, const char *a, unsigned plen)
+{
+	bench_cmd("addr add %s/%u dev %s", a, plen, d->name);
 }
 
 static void setup(void)
@@ -160,79 +92,51 @@ static void setup(void)
 	struct dev *v10, *v20, *mv0, *mv1, *mv2;
 	struct scen *s;
 
-	if (fib_init() < 0 || neigh_init() < 0)
-		die("init", "fib_init/neigh_init failed");
-	worker_ctl();
+	bench_setup_begin();
 
 	s = &scens[S_PLAIN];
-	s->gen = mk(&gen_driver, "g0", "src 10.1.0.2 dst 198.18.0.2 size 64 flows 256", NULL);
-	s->sink = mk(&null_driver, "n0", "", NULL);
+	s->gen = mk("gen", "g0", "src 10.1.0.2 dst 198.18.0.2 size 64 flows 256", NULL);
+	s->sink = mk("null", "n0", "", NULL);
 	addr(s->gen, "10.1.0.1", 24);
 	addr(s->sink, "10.2.0.1", 24);
 	route("198.18.0.0", "10.2.0.2", s->sink);
 
 	s = &scens[S_VLAN]; /* 60 bytes + the tag = 64 on the wire */
-	s->gen = mk(&gen_driver, "g1", "src 10.10.0.2 dst 198.19.0.2 size 60 flows 256", NULL);
-	s->sink = mk(&null_driver, "n1", "", NULL);
-	v10 = mk(&vlan_driver, "v10", "link g1 id 10", NULL);
-	v20 = mk(&vlan_driver, "v20", "link n1 id 20", NULL);
+	s->gen = mk("gen", "g1", "src 10.10.0.2 dst 198.19.0.2 size 60 flows 256", NULL);
+	s->sink = mk("null", "n1", "", NULL);
+	v10 = mk("vlan", "v10", "link g1 id 10", NULL);
+	v20 = mk("vlan", "v20", "link n1 id 20", NULL);
 	addr(v10, "10.10.0.1", 24);
 	addr(v20, "10.20.0.1", 24);
 	route("198.19.0.0", "10.20.0.2", v20);
 
 	s = &scens[S_MACVLAN];
-	s->gen = mk(&gen_driver, "g2",
+	s->gen = mk("gen", "g2",
 		    "src 10.30.0.2 dst 198.20.0.2 size 64 flows 256 dst-mac 02:00:00:00:aa:01",
 		    NULL);
-	s->sink = mk(&null_driver, "n2", "", NULL);
-	mv0 = mk(&macvlan_driver, "mv0", "link g2", "02:00:00:00:aa:01");
+	s->sink = mk("null", "n2", "", NULL);
+	mv0 = mk("macvlan", "mv0", "link g2", "02:00:00:00:aa:01");
 	addr(mv0, "10.30.0.1", 24);
 	addr(s->sink, "10.40.0.1", 24);
 	route("198.20.0.0", "10.40.0.2", s->sink);
 
 	s = &scens[S_MACVLAN2];
-	s->gen = mk(&gen_driver, "g3",
+	s->gen = mk("gen", "g3",
 		    "src 10.50.0.2 dst 198.21.0.2 size 64 flows 256 dst-mac 02:00:00:00:aa:02",
 		    NULL);
-	s->sink = mk(&null_driver, "n3", "", NULL);
-	mv1 = mk(&macvlan_driver, "mv1", "link g3", "02:00:00:00:aa:02");
-	mv2 = mk(&macvlan_driver, "mv2", "link n3", "02:00:00:00:aa:03");
+	s->sink = mk("null", "n3", "", NULL);
+	mv1 = mk("macvlan", "mv1", "link g3", "02:00:00:00:aa:02");
+	mv2 = mk("macvlan", "mv2", "link n3", "02:00:00:00:aa:03");
 	/* a sibling, so that mv2's transmit does its bridge-mode lookup */
-	mk(&macvlan_driver, "mv3", "link n3", "02:00:00:00:aa:04");
+	mk("macvlan", "mv3", "link n3", "02:00:00:00:aa:04");
 	addr(mv1, "10.50.0.1", 24);
 	addr(mv2, "10.60.0.1", 24);
 	route("198.21.0.0", "10.60.0.2", mv2);
 
-	/* Send (and drop the count of) what setup produced: gratuitous ARP. */
-	worker_tx_flush(worker_ctl());
-	worker_ctx_init(&wk, 0);
-	dev_stat_slot = 0;
-	rcu_register_thread();
-}
-
-static uint64_t teardown(void)
-{
-	rcu_unregister_thread();
-	worker_ctx_fini(&wk);
-	neigh_fini();
-	fib_fini();
-	dev_destroy_all();
-	worker_ctx_fini(worker_ctl());
-	pkt_pool_thread_release();
-	return pkt_pool_outstanding();
+	bench_setup_end(&wk);
 }
 
 /* ------------------------------------------------------------ measurement */
-
-static double tsc_per_ns(void)
-{
-	uint64_t t0 = time_ns(), c0 = __rdtsc(), t1;
-
-	do
-		t1 = time_ns();
-	while (t1 - t0 < 200000000ull);
-	return (double)(__rdtsc() - c0) / (double)(t1 - t0);
-}
 
 enum mode { M_ALLOC, M_FWD };
 
@@ -285,12 +189,6 @@ static struct sample run_once(const struct scen *s, enum mode m,
 	return r;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 struct figure {
 	double ns, cyc, mpps, ns_min, ns_max;
 };
@@ -305,64 +203,14 @@ static struct figure summarize(const struct sample *x, unsigned n)
 		ns[i] = (double)x[i].ns / (double)x[i].pkts;
 		cyc[i] = (double)x[i].cycles / (double)x[i].pkts;
 	}
-	qsort(ns, n, sizeof(double), cmp_double);
-	qsort(cyc, n, sizeof(double), cmp_double);
+	qsort(ns, n, sizeof(double), bench_cmp_double);
+	qsort(cyc, n, sizeof(double), bench_cmp_double);
 	f.ns = ns[n / 2];
 	f.cyc = cyc[n / 2];
 	f.mpps = 1e3 / f.ns;
 	f.ns_min = ns[0];
 	f.ns_max = ns[n - 1];
 	return f;
-}
-
-/* ------------------------------------------------------------- accounting */
-
-static uint64_t sink_tx(const struct dev *d)
-{
-	struct dev_stats st;
-
-	dev_stats_sum(d, &st);
-	return st.tx_packets;
-}
-
-static bool is_gen(const struct dev *d)
-{
-	for (unsigned i = 0; i < S_N; i++)
-		if (scens[i].gen == d)
-			return true;
-	return false;
-}
-
-/* Every device balances (neighbor queues are empty: static neighbors),
- * except the generators' receive side: alloc runs free what they make
- * without counting it. Prints the devices that do not, and all drops. */
-static bool all_balanced(void)
-{
-	bool ok = true;
-
-	for (struct dev *d = dev_next(NULL); d; d = dev_next(d)) {
-		struct dev_stats s;
-		uint64_t rxd = 0, txd = 0;
-		bool rx_ok;
-
-		dev_stats_sum(d, &s);
-		for (unsigned r = 0; r < DROP_MAX; r++) {
-			rxd += s.rx_drops[r];
-			txd += s.tx_drops[r];
-			if (s.rx_drops[r] || s.tx_drops[r])
-				printf("    %s drops %s: rx %llu tx %llu\n", d->name,
-				       drop_name(r), (unsigned long long)s.rx_drops[r],
-				       (unsigned long long)s.tx_drops[r]);
-		}
-		rx_ok = is_gen(d) ||
-			s.rx_packets == s.forwarded + s.delivered + s.to_upper + rxd;
-		if (!rx_ok ||
-		    s.fwd_in + s.originated + s.split_extra != s.tx_packets + txd) {
-			printf("    %s: counters do not balance\n", d->name);
-			ok = false;
-		}
-	}
-	return ok;
 }
 
 struct row {
@@ -383,7 +231,7 @@ static void bench_burst(unsigned burst, const struct opts *o, struct row *rows)
 	for (unsigned i = 0; i < S_N; i++) {
 		run_once(&scens[i], M_ALLOC, burst, warm);
 		rows[i].generated = run_once(&scens[i], M_FWD, burst, warm).pkts;
-		before[i] = sink_tx(scens[i].sink) - rows[i].generated;
+		before[i] = bench_tx_of(scens[i].sink) - rows[i].generated;
 	}
 	for (unsigned r = 0; r < o->runs; r++) {
 		for (unsigned i = 0; i < S_N; i++) {
@@ -397,7 +245,7 @@ static void bench_burst(unsigned burst, const struct opts *o, struct row *rows)
 
 		w->alloc = summarize(al[i], o->runs);
 		w->fwd = summarize(fw[i], o->runs);
-		w->arrived = sink_tx(scens[i].sink) - before[i];
+		w->arrived = bench_tx_of(scens[i].sink) - before[i];
 		w->ok = w->arrived == w->generated;
 		if (!w->ok)
 			printf("  %s: generated %llu, arrived %llu\n", scens[i].name,
@@ -412,22 +260,9 @@ static void bench_burst(unsigned burst, const struct opts *o, struct row *rows)
 	}
 }
 
-static double load_avg(void)
-{
-	FILE *f = fopen("/proc/loadavg", "r");
-	double l = -1;
-
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
-
 static void print_header(const struct opts *o, double tpn)
 {
-	double load = load_avg();
+	double load = bench_load_avg();
 
 	printf("l2_bench_vlan: one core, in-memory gen -> worker_input -> route -> null sink\n");
 	printf("TSC %.3f GHz; median of %u runs x %.1f s; load average %.2f%s\n",
@@ -459,21 +294,6 @@ static void print_row(const struct scen *s, unsigned burst, const struct row *r,
 	       r->ok ? "" : "  FAIL");
 }
 
-static int parse_bursts(const char *arg, struct opts *o)
-{
-	char buf[128], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", arg);
-	o->nbursts = 0;
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		long b = strtol(t, NULL, 10);
-		if (b < 1 || b > (long)PKT_MAX_BURST || o->nbursts == B_MAX_BURSTS)
-			return -1;
-		o->bursts[o->nbursts++] = (unsigned)b;
-	}
-	return o->nbursts ? 0 : -1;
-}
-
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -493,7 +313,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		if (c == 'r' && (o->runs = (unsigned)strtoul(optarg, NULL, 10)) >= 1 &&
 		    o->runs <= B_MAX_RUNS)
 			continue;
-		if (c == 'b' && parse_bursts(optarg, o) == 0)
+		if (c == 'b' && bench_parse_bursts(optarg, o->bursts, &o->nbursts) == 0)
 			continue;
 		fprintf(stderr,
 			"usage: l2_bench_vlan [--seconds S (0..600]] [--runs N (1..%d)] [--bursts 32,256]\n",
@@ -510,10 +330,11 @@ int main(int argc, char **argv)
 	bool ok = true;
 	uint64_t left;
 
+	bench_name = "l2_bench_vlan";
 	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
 	setup();
-	tpn = tsc_per_ns();
+	tpn = bench_tsc_per_ns();
 	print_header(&o, tpn);
 	for (unsigned k = 0; k < o.nbursts; k++) {
 		struct row rows[S_N];
@@ -525,9 +346,9 @@ int main(int argc, char **argv)
 		}
 		fflush(stdout);
 	}
-	if (!all_balanced())
+	if (!bench_all_balanced(true))
 		ok = false;
-	left = teardown();
+	left = bench_teardown(&wk);
 	if (left) {
 		printf("LEAK: %llu packets still allocated at exit\n",
 		       (unsigned long long)left);
