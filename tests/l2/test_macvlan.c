@@ -26,44 +26,6 @@ static const uint8_t OTHER[6] = { 0x02, 0, 0, 0, 0xbb, 0x01 };
 
 /* ------------------------------------------------------------ helpers */
 
-static struct dev *t_create(const struct dev_driver *drv, const char *name,
-			    const char *args, char *err)
-{
-	char buf[256], *argv[32], *save = NULL;
-	int argc = 0;
-
-	snprintf(buf, sizeof(buf), "%s", args);
-	for (char *t = strtok_r(buf, " ", &save); t && argc < 32;
-	     t = strtok_r(NULL, " ", &save))
-		argv[argc++] = t;
-	err[0] = 0;
-	return drv->create(name, argc, argv, err);
-}
-
-/* A registered device of the driver, with MAC mac (unless NULL), up. */
-static struct dev *t_dev(const struct dev_driver *drv, const char *name,
-			 const char *args, const uint8_t *mac)
-{
-	char err[DRV_ERR_SIZE];
-	struct dev *d = t_create(drv, name, args, err);
-
-	if (!d)
-		fail_msg("%s %s: %s", name, args, err);
-	assert_int_equal(dev_register(d), 0);
-	if (mac && dev_set_mac(d, mac, err) != 0)
-		fail_msg("address %s: %s", name, err);
-	if (dev_set_up(d, true, err) != 0)
-		fail_msg("up %s: %s", name, err);
-	return d;
-}
-
-static void t_del(struct dev *d)
-{
-	fib_flush_dev(d->ifindex);
-	neigh_flush_dev(d);
-	dev_unregister(d);
-}
-
 static unsigned t_drain(struct dev *d);
 
 /* mv0 (M0, 10.10.0.1/24) and mv1 (M1, 10.20.0.1/24) on p0 in `mode`, with
@@ -73,8 +35,8 @@ static void t_pair(const char *mode, struct dev **mv0, struct dev **mv1)
 	char args[64];
 
 	snprintf(args, sizeof(args), "link p0 mode %s", mode);
-	*mv0 = t_dev(&macvlan_driver, "mv0", args, M0);
-	*mv1 = t_dev(&macvlan_driver, "mv1", args, M1);
+	*mv0 = h_dev_up(&macvlan_driver, "mv0", args, M0);
+	*mv1 = h_dev_up(&macvlan_driver, "mv1", args, M1);
 	h_addr(*mv0, AF_INET, "10.10.0.1", 24);
 	h_addr(*mv1, AF_INET, "10.20.0.1", 24);
 	h_neigh(*mv0, AF_INET, "10.10.0.2", PEER0_MAC);
@@ -84,33 +46,6 @@ static void t_pair(const char *mode, struct dev **mv0, struct dev **mv1)
 	t_drain(*mv0);
 	t_drain(*mv1);
 	h_cap_clear(p0);
-}
-
-static void t_balance(struct dev *const *ds, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		struct dev_stats s = h_stats(ds[i]);
-		uint64_t rxd = 0, txd = 0;
-
-		for (unsigned r = 0; r < DROP_MAX; r++) {
-			rxd += s.rx_drops[r];
-			txd += s.tx_drops[r];
-		}
-		if (s.rx_packets != s.forwarded + s.delivered + s.to_upper + rxd)
-			fail_msg("%s rx %llu != fwd %llu + delivered %llu + to_upper %llu + drops %llu",
-				 ds[i]->name, (unsigned long long)s.rx_packets,
-				 (unsigned long long)s.forwarded,
-				 (unsigned long long)s.delivered,
-				 (unsigned long long)s.to_upper,
-				 (unsigned long long)rxd);
-		if (s.fwd_in + s.originated + s.split_extra != s.tx_packets + txd)
-			fail_msg("%s tx: fwd_in %llu + orig %llu + split %llu != tx %llu + drops %llu",
-				 ds[i]->name, (unsigned long long)s.fwd_in,
-				 (unsigned long long)s.originated,
-				 (unsigned long long)s.split_extra,
-				 (unsigned long long)s.tx_packets,
-				 (unsigned long long)txd);
-	}
 }
 
 /* Receive what is queued on macvlan d, as its worker would. */
@@ -219,9 +154,9 @@ static void test_dispatch_by_mac(void **state)
 	assert_int_equal(h_rx_drops(p0, DROP_ETH_OTHERHOST), 1);
 	assert_int_equal(macvlan_queued(mv0) + macvlan_queued(mv1), 0);
 	all[0] = p0, all[1] = p1, all[2] = mv0, all[3] = mv1;
-	t_balance(all, 4);
-	t_del(mv0);
-	t_del(mv1);
+	h_balance(all, 4);
+	h_dev_del(mv0);
+	h_dev_del(mv1);
 }
 
 /* A broadcast ARP request reaches the lower and a copy each macvlan; the
@@ -257,9 +192,9 @@ static void test_broadcast_to_each(void **state)
 	assert_int_equal(h_stats(mv0).rx_packets, rx0 + 1);
 	assert_int_equal(h_stats(mv1).rx_packets, rx1 + 1);
 	all[0] = p0, all[1] = p1, all[2] = mv0, all[3] = mv1;
-	t_balance(all, 4);
-	t_del(mv0);
-	t_del(mv1);
+	h_balance(all, 4);
+	h_dev_del(mv0);
+	h_dev_del(mv1);
 }
 
 /* Mode bridge: a frame for a sibling never touches the wire; the reply to
@@ -292,9 +227,9 @@ static void test_bridge_mode_siblings_talk(void **state)
 	assert_int_equal(t_drain(mv1), 1);
 	assert_int_equal(h_rx_drops(mv1, DROP_ARP_NOT_FOR_US), drops + 1);
 	all[0] = p0, all[1] = p1, all[2] = mv0, all[3] = mv1;
-	t_balance(all, 4);
-	t_del(mv0);
-	t_del(mv1);
+	h_balance(all, 4);
+	h_dev_del(mv0);
+	h_dev_del(mv1);
 }
 
 /* Mode private: siblings never talk, not even by broadcast or through a
@@ -320,9 +255,9 @@ static void test_private_mode_isolates(void **state)
 	assert_int_equal(macvlan_queued(mv0) + macvlan_queued(mv1), 0);
 	assert_int_equal(h_stats(p0).fwd_in, 4); /* + 2 gratuitous ARPs */
 	all[0] = p0, all[1] = p1, all[2] = mv0, all[3] = mv1;
-	t_balance(all, 4);
-	t_del(mv0);
-	t_del(mv1);
+	h_balance(all, 4);
+	h_dev_del(mv0);
+	h_dev_del(mv1);
 }
 
 /* Mode vepa: everything goes out; what the switch reflects comes back by
@@ -346,9 +281,9 @@ static void test_vepa_mode(void **state)
 	assert_int_equal(macvlan_queued(mv1), 1);
 	assert_int_equal(t_drain(mv1), 1);
 	all[0] = p0, all[1] = p1, all[2] = mv0, all[3] = mv1;
-	t_balance(all, 4);
-	t_del(mv0);
-	t_del(mv1);
+	h_balance(all, 4);
+	h_dev_del(mv0);
+	h_dev_del(mv1);
 }
 
 /* A macvlan that is down is out of the table: its MAC is otherhost on the
@@ -379,9 +314,9 @@ static void test_down_macvlan(void **state)
 	assert_int_equal(h_n(p0), 1);
 	t_expect_echo_reply(h_frame(p0, 0), PEER0_MAC, M1, "10.20.0.1");
 	all[0] = p0, all[1] = p1, all[2] = mv0, all[3] = mv1;
-	t_balance(all, 4);
-	t_del(mv0);
-	t_del(mv1);
+	h_balance(all, 4);
+	h_dev_del(mv0);
+	h_dev_del(mv1);
 }
 
 static void test_address_conflicts_and_change(void **state)
@@ -407,8 +342,8 @@ static void test_address_conflicts_and_change(void **state)
 	assert_int_equal(dev_set_mac(mv1, M0, err), 0);
 	assert_int_equal(dev_set_up(mv1, true, err), -EADDRINUSE);
 	assert_non_null(strstr(err, "is used by mv0"));
-	t_del(mv0);
-	t_del(mv1);
+	h_dev_del(mv0);
+	h_dev_del(mv1);
 }
 
 /* passthru: alone on its lower, with the lower's MAC, takes all unicast. */
@@ -418,9 +353,9 @@ static void test_passthru(void **state)
 	struct dev *pt, *mv0, *all[3];
 	struct hframe f;
 
-	pt = t_dev(&macvlan_driver, "pt", "link p1 mode passthru", NULL);
+	pt = h_dev_up(&macvlan_driver, "pt", "link p1 mode passthru", NULL);
 	assert_memory_equal(pt->mac, P1_MAC, 6);
-	assert_null(t_create(&macvlan_driver, "mvx", "link p1", err));
+	assert_null(h_dev_create(&macvlan_driver, "mvx", "link p1", err));
 	assert_non_null(strstr(err, "already has a passthru macvlan (pt)"));
 	h_addr(pt, AF_INET, "10.40.0.1", 24);
 	h_neigh(pt, AF_INET, "10.40.0.2", PEER1_MAC);
@@ -432,13 +367,13 @@ static void test_passthru(void **state)
 	t_expect_echo_reply(h_frame(p1, 0), PEER1_MAC, P1_MAC, "10.40.0.1");
 	assert_int_equal(h_stats(p1).to_upper, 1);
 
-	mv0 = t_dev(&macvlan_driver, "mv0", "link p0", M0);
-	assert_null(t_create(&macvlan_driver, "pt2", "link p0 mode passthru", err));
+	mv0 = h_dev_up(&macvlan_driver, "mv0", "link p0", M0);
+	assert_null(h_dev_create(&macvlan_driver, "pt2", "link p0 mode passthru", err));
 	assert_non_null(strstr(err, "passthru needs p0 to have no other macvlan"));
 	all[0] = p0, all[1] = p1, all[2] = pt;
-	t_balance(all, 3);
-	t_del(pt);
-	t_del(mv0);
+	h_balance(all, 3);
+	h_dev_del(pt);
+	h_dev_del(mv0);
 }
 
 static enum rx_handler_result t_foreign_handler(struct worker *w,
@@ -457,23 +392,23 @@ static void test_port_lifecycle(void **state)
 	dev_rx_handler_fn h;
 
 	assert_null(p0->rx_handler);
-	mv0 = t_dev(&macvlan_driver, "mv0", "link p0", M0);
+	mv0 = h_dev_up(&macvlan_driver, "mv0", "link p0", M0);
 	h = p0->rx_handler;
 	assert_non_null(h);
-	mv1 = t_dev(&macvlan_driver, "mv1", "link mv0 mode private", M1);
+	mv1 = h_dev_up(&macvlan_driver, "mv1", "link mv0 mode private", M1);
 	assert_ptr_equal(macvlan_lower(mv1), p0);
 	assert_ptr_equal(p0->rx_handler, h);
 	assert_true(macvlan_is_macvlan(mv1));
 	assert_false(macvlan_is_macvlan(p0));
-	t_del(mv0);
+	h_dev_del(mv0);
 	assert_ptr_equal(p0->rx_handler, h);
-	t_del(mv1);
+	h_dev_del(mv1);
 	assert_null(p0->rx_handler);
 	assert_null(p0->rx_handler_data);
 
 	/* p1 is taken by another kind of upper device */
 	p1->rx_handler = t_foreign_handler;
-	assert_null(t_create(&macvlan_driver, "mvx", "link p1", err));
+	assert_null(h_dev_create(&macvlan_driver, "mvx", "link p1", err));
 	assert_non_null(strstr(err, "p1 already has an upper device of another kind"));
 	p1->rx_handler = NULL;
 }
@@ -482,8 +417,8 @@ static void test_port_lifecycle(void **state)
  * replies leave tagged. */
 static void test_macvlan_on_vlan(void **state)
 {
-	struct dev *v10 = t_dev(&vlan_driver, "v10", "link p0 id 10", NULL);
-	struct dev *mv = t_dev(&macvlan_driver, "mvv", "link v10", M2), *all[4];
+	struct dev *v10 = h_dev_up(&vlan_driver, "v10", "link p0 id 10", NULL);
+	struct dev *mv = h_dev_up(&macvlan_driver, "mvv", "link v10", M2), *all[4];
 	struct hframe f;
 	struct pkt *p;
 	uint16_t tpid, tci;
@@ -511,9 +446,9 @@ static void test_macvlan_on_vlan(void **state)
 	t_expect_echo_reply(p, PEER0_MAC, M2, "10.50.0.1");
 	assert_int_equal(h_stats(v10).to_upper, 1);
 	all[0] = p0, all[1] = v10, all[2] = mv, all[3] = p1;
-	t_balance(all, 4);
-	t_del(mv);
-	t_del(v10);
+	h_balance(all, 4);
+	h_dev_del(mv);
+	h_dev_del(v10);
 }
 
 /* Lower deleted before its macvlan: the macvlan drops what it would send
@@ -525,20 +460,20 @@ static void test_lower_deleted_first(void **state)
 	struct hframe f;
 
 	assert_int_equal(dev_set_up(low, true, err), 0);
-	mv = t_dev(&macvlan_driver, "mvl", "link low", M0);
+	mv = h_dev_up(&macvlan_driver, "mvl", "link low", M0);
 	assert_ptr_equal(macvlan_lower(mv), low);
-	t_del(low);
+	h_dev_del(low);
 	assert_null(macvlan_lower(mv));
 	t_echo(&f, PEER0_MAC, M0, "10.10.0.1", "10.10.0.2");
 	t_xmit(mv, &f);
 	assert_int_equal(h_stats(mv).tx_drops[DROP_DEV_DOWN], 1);
-	t_del(mv);
+	h_dev_del(mv);
 }
 
 /* More broadcast than the local queue holds: the rest is a counted drop. */
 static void test_queue_full_is_counted(void **state)
 {
-	struct dev *mv0 = t_dev(&macvlan_driver, "mv0", "link p0", M0), *all[3];
+	struct dev *mv0 = h_dev_up(&macvlan_driver, "mv0", "link p0", M0), *all[3];
 	struct hframe f;
 	unsigned got = 0, n;
 
@@ -551,14 +486,14 @@ static void test_queue_full_is_counted(void **state)
 		got += n;
 	assert_int_equal(got, 512);
 	all[0] = p0, all[1] = p1, all[2] = mv0;
-	t_balance(all, 3);
-	t_del(mv0);
+	h_balance(all, 3);
+	h_dev_del(mv0);
 }
 
 static void t_expect_error(const char *args, const char *msg)
 {
 	char err[DRV_ERR_SIZE];
-	struct dev *d = t_create(&macvlan_driver, "mx", args, err);
+	struct dev *d = h_dev_create(&macvlan_driver, "mx", args, err);
 
 	if (d)
 		fail_msg("'%s' was accepted", args);
@@ -584,7 +519,7 @@ static int t_teardown(void **state)
 	while (d) {
 		struct dev *next = dev_next(d);
 		if (macvlan_is_macvlan(d) || vlan_is_vlan(d)) {
-			t_del(d);
+			h_dev_del(d);
 			next = dev_next(NULL);
 		}
 		d = next;

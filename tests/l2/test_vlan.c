@@ -20,68 +20,10 @@ static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 /* ------------------------------------------------------------ helpers */
 
-static struct dev *t_create(const struct dev_driver *drv, const char *name,
-			    const char *args, char *err)
-{
-	char buf[256], *argv[32], *save = NULL;
-	int argc = 0;
-
-	snprintf(buf, sizeof(buf), "%s", args);
-	for (char *t = strtok_r(buf, " ", &save); t && argc < 32;
-	     t = strtok_r(NULL, " ", &save))
-		argv[argc++] = t;
-	err[0] = 0;
-	return drv->create(name, argc, argv, err);
-}
-
 /* `link add NAME ARGS` with ARGS starting "link LOWER", registered and up. */
 static struct dev *t_vlan(const char *name, const char *args)
 {
-	char err[DRV_ERR_SIZE];
-	struct dev *d = t_create(&vlan_driver, name, args, err);
-
-	if (!d)
-		fail_msg("vlan %s %s: %s", name, args, err);
-	assert_int_equal(dev_register(d), 0);
-	if (dev_set_up(d, true, err) != 0)
-		fail_msg("up %s: %s", name, err);
-	return d;
-}
-
-/* What `link del` does for a device without slaves. */
-static void t_del(struct dev *d)
-{
-	fib_flush_dev(d->ifindex);
-	neigh_flush_dev(d);
-	dev_unregister(d);
-}
-
-/* rx = forwarded + delivered + to_upper + drops and tx-side identity. */
-static void t_balance(struct dev *const *ds, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		struct dev_stats s = h_stats(ds[i]);
-		uint64_t rxd = 0, txd = 0;
-
-		for (unsigned r = 0; r < DROP_MAX; r++) {
-			rxd += s.rx_drops[r];
-			txd += s.tx_drops[r];
-		}
-		if (s.rx_packets != s.forwarded + s.delivered + s.to_upper + rxd)
-			fail_msg("%s rx %llu != fwd %llu + delivered %llu + to_upper %llu + drops %llu",
-				 ds[i]->name, (unsigned long long)s.rx_packets,
-				 (unsigned long long)s.forwarded,
-				 (unsigned long long)s.delivered,
-				 (unsigned long long)s.to_upper,
-				 (unsigned long long)rxd);
-		if (s.fwd_in + s.originated + s.split_extra != s.tx_packets + txd)
-			fail_msg("%s tx: fwd_in %llu + orig %llu + split %llu != tx %llu + drops %llu",
-				 ds[i]->name, (unsigned long long)s.fwd_in,
-				 (unsigned long long)s.originated,
-				 (unsigned long long)s.split_extra,
-				 (unsigned long long)s.tx_packets,
-				 (unsigned long long)txd);
-	}
+	return h_dev_up(&vlan_driver, name, args, NULL);
 }
 
 static struct pkt *t_pkt(const struct hframe *f)
@@ -354,8 +296,8 @@ static void test_route_between_vlan_and_port(void **state)
 	assert_int_equal(h_stats(p0).fwd_in, 2);
 	assert_int_equal(h_stats(p0).tx_packets, 2);
 	all[0] = p0, all[1] = p1, all[2] = v10;
-	t_balance(all, 3);
-	t_del(v10);
+	h_balance(all, 3);
+	h_dev_del(v10);
 }
 
 /* A UDP superpacket routed out of v10 is tagged once and segmented by the
@@ -402,8 +344,8 @@ static void test_superpacket_through_vlan(void **state)
 	assert_int_equal(h_stats(p0).split_extra, 2);
 	assert_int_equal(h_stats(v10).fwd_in, 1);
 	all[0] = p0, all[1] = p1, all[2] = v10;
-	t_balance(all, 3);
-	t_del(v10);
+	h_balance(all, 3);
+	h_dev_del(v10);
 }
 
 /* QinQ: c10 (802.1Q 10) on s100 (802.1ad 100) on p0 answers ARP with both
@@ -436,9 +378,9 @@ static void test_qinq(void **state)
 	assert_int_equal(h_stats(p0).to_upper, 2);
 	assert_int_equal(h_stats(s100).to_upper, 1);
 	all[0] = p0, all[1] = p1, all[2] = s100, all[3] = c10;
-	t_balance(all, 4);
-	t_del(c10);
-	t_del(s100);
+	h_balance(all, 4);
+	h_dev_del(c10);
+	h_dev_del(s100);
 }
 
 static void test_unknown_vid_is_counted_drop(void **state)
@@ -451,8 +393,8 @@ static void test_unknown_vid_is_counted_drop(void **state)
 	assert_int_equal(h_rx_drops(p0, DROP_ETH_VLAN_NO_DEV), 1);
 	assert_int_equal(h_n(p1), 0);
 	all[0] = p0, all[1] = p1, all[2] = v10;
-	t_balance(all, 3);
-	t_del(v10);
+	h_balance(all, 3);
+	h_dev_del(v10);
 }
 
 /* A priority-tagged frame (VID 0) is untagged traffic of the device itself,
@@ -475,7 +417,7 @@ static void test_priority_tag_is_untagged(void **state)
 	assert_int_equal(h_n(p0), 1);
 	h_assert_eth(h_frame(p0, 0), PEER0_MAC, P0_MAC, ETH_P_IP4);
 	assert_int_equal(h_frame(p0, 0)->data[14 + 20], 0); /* echo reply */
-	t_balance(all, 2);
+	h_balance(all, 2);
 }
 
 /* The table entry appears when the device comes up, goes when it is
@@ -488,7 +430,7 @@ static void test_vid_table_lifecycle(void **state)
 	struct pkt *p;
 	uint32_t idx;
 
-	v10 = t_create(&vlan_driver, "v10", "link p0 id 10", err);
+	v10 = h_dev_create(&vlan_driver, "v10", "link p0 id 10", err);
 	assert_non_null(v10);
 	assert_int_equal(dev_register(v10), 0);
 	assert_null(p0->vlan_q);
@@ -498,7 +440,7 @@ static void test_vid_table_lifecycle(void **state)
 	assert_null(p0->vlan_ad);
 
 	/* the same VID twice on one lower and protocol is refused */
-	assert_null(t_create(&vlan_driver, "v10b", "link p0 id 10", err));
+	assert_null(h_dev_create(&vlan_driver, "v10b", "link p0 id 10", err));
 	assert_non_null(strstr(err, "p0 already has 802.1Q VLAN 10 (v10)"));
 	ad10 = t_vlan("ad10", "link p0 id 10 protocol 802.1ad");
 	assert_int_equal(p0->vlan_ad[10], ad10->ifindex);
@@ -517,7 +459,7 @@ static void test_vid_table_lifecycle(void **state)
 
 	/* deleted: the entry is cleared, frames are dropped on p0 */
 	idx = v10->ifindex;
-	t_del(v10);
+	h_dev_del(v10);
 	assert_int_equal(p0->vlan_q[10], 0);
 	t_input_q(p0, &f, 10);
 	assert_int_equal(h_rx_drops(p0, DROP_ETH_VLAN_NO_DEV), 2);
@@ -527,9 +469,9 @@ static void test_vid_table_lifecycle(void **state)
 	assert_int_equal(p0->vlan_q[10], v10->ifindex);
 	(void)idx;
 	all[0] = p0, all[1] = p1, all[2] = v10, all[3] = ad10;
-	t_balance(all, 4);
-	t_del(v10);
-	t_del(ad10);
+	h_balance(all, 4);
+	h_dev_del(v10);
+	h_dev_del(ad10);
 	assert_int_equal(p0->vlan_ad[10], 0);
 }
 
@@ -544,7 +486,7 @@ static void test_lower_deleted_first(void **state)
 	assert_int_equal(dev_set_up(low, true, err), 0);
 	v5 = t_vlan("v5", "link low id 5");
 	assert_ptr_equal(vlan_lower(v5), low);
-	t_del(low);
+	h_dev_del(low);
 	assert_null(vlan_lower(v5));
 	t_udp(&f, P0_MAC, PEER0_MAC, "10.10.0.2", "10.2.0.2");
 	p = t_pkt(&f);
@@ -552,7 +494,7 @@ static void test_lower_deleted_first(void **state)
 	dev_count_egress(v5, p);
 	dev_xmit(v5, &p, 1);
 	assert_int_equal(h_stats(v5).tx_drops[DROP_DEV_DOWN], 1);
-	t_del(v5);
+	h_dev_del(v5);
 }
 
 static void test_mtu_and_mac(void **state)
@@ -577,13 +519,13 @@ static void test_mtu_and_mac(void **state)
 	memcpy(p0->mac, P0_MAC, 6);
 	v10->ops->lower_state(v10, p0);
 	assert_memory_equal(v10->mac, mac, 6);
-	t_del(v10);
+	h_dev_del(v10);
 }
 
 static void t_expect_error(const char *args, const char *msg)
 {
 	char err[DRV_ERR_SIZE];
-	struct dev *d = t_create(&vlan_driver, "vx", args, err);
+	struct dev *d = h_dev_create(&vlan_driver, "vx", args, err);
 
 	if (d)
 		fail_msg("'%s' was accepted", args);
@@ -612,7 +554,7 @@ static int t_teardown(void **state)
 	while (d) {
 		struct dev *next = dev_next(d);
 		if (vlan_is_vlan(d)) {
-			t_del(d);
+			h_dev_del(d);
 			next = dev_next(NULL);
 		}
 		d = next;

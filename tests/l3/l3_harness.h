@@ -24,6 +24,7 @@
 #include "core/util.h"
 #include "core/worker.h"
 #include "dev/dev.h"
+#include "dev/drivers.h"
 #include "fib/fib.h"
 #include "l2/eth.h"
 #include "l2/neigh.h"
@@ -218,23 +219,68 @@ static inline uint64_t h_rx_drops(struct dev *d, enum drop_reason r)
 	return h_stats(d).rx_drops[r];
 }
 
-/* Conservation on both devices (no neighbor queues in these tests). */
-static inline void h_check_balance(void)
+/* A device of driver drv made from `ARGS` as `link add NAME type ... ARGS`
+ * would; NULL with err (DRV_ERR_SIZE) filled on failure. */
+static inline struct dev *h_dev_create(const struct dev_driver *drv,
+				       const char *name, const char *args,
+				       char *err)
 {
-	struct dev *ds[2] = { p0, p1 };
+	char buf[256], *argv[32], *save = NULL;
+	int argc = 0;
 
-	for (int i = 0; i < 2; i++) {
+	snprintf(buf, sizeof(buf), "%s", args);
+	for (char *t = strtok_r(buf, " ", &save); t && argc < 32;
+	     t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	err[0] = 0;
+	return drv->create(name, argc, argv, err);
+}
+
+/* h_dev_create, registered, with MAC mac (unless NULL), up; fails the test
+ * on any error. */
+static inline struct dev *h_dev_up(const struct dev_driver *drv,
+				   const char *name, const char *args,
+				   const uint8_t *mac)
+{
+	char err[DRV_ERR_SIZE];
+	struct dev *d = h_dev_create(drv, name, args, err);
+
+	if (!d)
+		fail_msg("%s %s: %s", name, args, err);
+	assert_int_equal(dev_register(d), 0);
+	if (mac && dev_set_mac(d, mac, err) != 0)
+		fail_msg("address %s: %s", name, err);
+	if (dev_set_up(d, true, err) != 0)
+		fail_msg("up %s: %s", name, err);
+	return d;
+}
+
+/* What `link del` does for a device without slaves. */
+static inline void h_dev_del(struct dev *d)
+{
+	fib_flush_dev(d->ifindex);
+	neigh_flush_dev(d);
+	dev_unregister(d);
+}
+
+/* Conservation on each device: rx = forwarded + delivered + to_upper +
+ * drops and fwd_in + originated + split_extra = tx + drops. */
+static inline void h_balance(struct dev *const *ds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
 		struct dev_stats s = h_stats(ds[i]);
 		uint64_t rxd = 0, txd = 0;
+
 		for (unsigned r = 0; r < DROP_MAX; r++) {
 			rxd += s.rx_drops[r];
 			txd += s.tx_drops[r];
 		}
-		if (s.rx_packets != s.forwarded + s.delivered + rxd)
-			fail_msg("%s rx: %llu != fwd %llu + delivered %llu + drops %llu",
+		if (s.rx_packets != s.forwarded + s.delivered + s.to_upper + rxd)
+			fail_msg("%s rx %llu != fwd %llu + delivered %llu + to_upper %llu + drops %llu",
 				 ds[i]->name, (unsigned long long)s.rx_packets,
 				 (unsigned long long)s.forwarded,
 				 (unsigned long long)s.delivered,
+				 (unsigned long long)s.to_upper,
 				 (unsigned long long)rxd);
 		if (s.fwd_in + s.originated + s.split_extra != s.tx_packets + txd)
 			fail_msg("%s tx: fwd_in %llu + orig %llu + split %llu != tx %llu + drops %llu",
@@ -244,6 +290,14 @@ static inline void h_check_balance(void)
 				 (unsigned long long)s.tx_packets,
 				 (unsigned long long)txd);
 	}
+}
+
+/* Conservation on both devices (no neighbor queues in these tests). */
+static inline void h_check_balance(void)
+{
+	struct dev *ds[2] = { p0, p1 };
+
+	h_balance(ds, 2);
 }
 
 /* ---- frame building ------------------------------------------------------ */
