@@ -11,8 +11,9 @@
 # time exceeded from usnet's VRF address; traceroute shows the VRF hop;
 # frag-needed / packet-too-big over a 1400-MTU VRF egress; route leaking
 # between two VRFs both ways; a path MTU exception learned in the VRF table
-# from the Linux router's frag-needed, shown by `route get ... vrf red`,
-# used by the next replies, absent from the main table, and expiring.
+# from the Linux router's frag-needed (IPv4) and packet too big (IPv6),
+# shown by `route get ... vrf red`, used by the next replies (IPv6: usnet
+# fragments them), absent from the main table, and expiring.
 . "$(dirname "$0")/lib.sh"
 need_env ping traceroute
 
@@ -64,8 +65,10 @@ ip -n "$NS_LR" link add lx type veth peer name eth0 netns "$NS_HX"
 ip -n "$NS_LR" link set lx mtu 1300 up
 ip -n "$NS_HX" link set eth0 mtu 1300 up
 ip -n "$NS_LR" addr add 10.5.0.1/24 dev lx
-nsx "$NS_LR" sysctl -qw net.ipv4.ip_forward=1
-host "$NS_HX" 10.5.0.2/24 10.5.0.1
+nsx "$NS_LR" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+ip -n "$NS_LR" addr add 2001:db8:4::2/64 dev eth0 nodad
+ip -n "$NS_LR" addr add 2001:db8:5::1/64 dev lx nodad
+host "$NS_HX" 10.5.0.2/24 10.5.0.1 2001:db8:5::2/64 2001:db8:5::1
 
 cat >"$CFG" <<EOF
 link add red type vrf table 10
@@ -82,6 +85,7 @@ addr add 2001:db8:1::1/64 dev a1
 addr add 10.2.0.1/24 dev a2
 addr add 2001:db8:2::1/64 dev a2
 addr add 10.4.0.1/24 dev a3
+addr add 2001:db8:4::1/64 dev a3
 addr add 10.1.0.1/24 dev b1
 addr add 10.2.0.1/24 dev b2
 addr add 10.3.0.1/24 dev g1
@@ -92,6 +96,7 @@ link set b1 master blue
 link set b2 master blue
 link set g1 master green
 route add 10.5.0.0/24 via 10.4.0.2 dev a3 table 10
+route add 2001:db8:5::/64 via 2001:db8:4::2 dev a3 table 10
 # leaking: red <-> green
 route add 10.3.0.0/24 dev g1 table 10
 route add 10.1.0.0/24 dev a1 table 30
@@ -175,8 +180,24 @@ if ctl route get 10.5.0.2 2>/dev/null | grep -q cache; then
 	fail "the exception leaked into the main table"
 fi
 pings "$NS_HX" -M dont -s 1400 10.4.0.1
-log "exception expires (mtu_expires 8 s)"
+
+log "IPv6 path MTU exception in the VRF table (usnet fragments its own replies)"
+ctl route get 2001:db8:5::2 vrf red | grep -q "cache" && fail "an IPv6 exception exists before any traffic"
+# hx fragments its 1448-byte request; usnet's reply does not fit lr's link
+# and lr answers it with packet too big (mtu 1300).
+nsx "$NS_HX" timeout 10 ping -6 -n -c 1 -W 2 -s 1400 2001:db8:4::1 >/dev/null 2>&1 || true
+out=$(ctl route get 2001:db8:5::2 vrf red)
+echo "$out" | sed 's/^/    /'
+echo "$out" | grep -Eq "cache expires [0-9]+sec mtu 1300" || fail "no IPv6 exception with mtu 1300 in vrf red"
+echo "$out" | grep -q "table 10" || fail "IPv6 exception not in table 10"
+if ctl route get 2001:db8:5::2 2>/dev/null | grep -q cache; then
+	fail "the IPv6 exception leaked into the main table"
+fi
+pings "$NS_HX" -6 -s 1400 2001:db8:4::1
+
+log "exceptions expire (mtu_expires 8 s)"
 sleep 9
 ctl route get 10.5.0.2 vrf red | grep -q cache && fail "exception did not expire"
+ctl route get 2001:db8:5::2 vrf red | grep -q cache && fail "IPv6 exception did not expire"
 
 check_conservation
