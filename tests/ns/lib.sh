@@ -328,14 +328,19 @@ EOF
 }
 
 # Packets the kernels around usnet counted as dropped, as "TOTAL breakdown":
-# the hosts' eth0 rx/tx drops and errors, their UDP input errors (receive buffer
-# full included) and send-buffer errors (v4 and v6), and the (machine-wide) softnet backlog drops. Loss that
-# neither usnet nor these counters explain is silent loss.
+# the hosts' (h1, h2, and h3 when it exists) interfaces' rx/tx drops and
+# errors, their UDP input errors (receive buffer full included) and
+# send-buffer errors (v4 and v6), and the machine-wide softnet backlog
+# drops. Loss that neither usnet nor these counters explain is silent loss.
 kernel_drops() {
-	local ns f out=""
-	for ns in "$NS_H1" "$NS_H2"; do
-		for f in rx_dropped tx_dropped rx_errors tx_errors; do
-			out+="$ns.eth0.$f=$(nsx "$ns" cat "/sys/class/net/eth0/statistics/$f") "
+	local ns f i out=""
+	for ns in "$NS_H1" "$NS_H2" ${NS_H3:+"$NS_H3"}; do
+		ip netns pids "$ns" >/dev/null 2>&1 || continue
+		for i in $(nsx "$ns" ls /sys/class/net); do
+			[ "$i" = lo ] && continue
+			for f in rx_dropped tx_dropped rx_errors tx_errors; do
+				out+="$ns.$i.$f=$(nsx "$ns" cat "/sys/class/net/$i/statistics/$f") "
+			done
 		done
 		out+="$(nsx "$ns" awk -v ns="$ns" '
 			/^Udp: [0-9]/ { print ns ".udp.InErrors=" $4, ns ".udp.SndbufErrors=" $7 }' /proc/net/snmp) "
