@@ -67,7 +67,10 @@
 	X(GSO_FAILED, "gso_failed")                                            \
 	X(BR_VLAN_FILTERED, "br_vlan_filtered")                                \
 	X(BR_SAME_PORT, "br_same_port")                                        \
-	X(BR_NO_PORT, "br_no_port")
+	X(BR_NO_PORT, "br_no_port")                                            \
+	X(BOND_NOT_COLLECTING, "bond_not_collecting")                          \
+	X(LACP_MALFORMED, "lacp_malformed")                                    \
+	X(SLOW_PROTO_UNHANDLED, "slow_proto_unhandled")
 
 enum drop_reason {
 #define DROP_ENUM(id, name) DROP_##id,

@@ -1,6 +1,7 @@
 /* Bond devices (Linux bonding): several Ethernet ports act as one device.
- * `link add bond0 type bond mode active-backup|balance-xor
- *  [xmit_hash_policy layer2|layer2+3|layer3+4] [miimon MS] [primary NAME]`,
+ * `link add bond0 type bond mode active-backup|balance-xor|802.3ad
+ *  [xmit_hash_policy layer2|layer2+3|layer3+4] [miimon MS] [primary NAME]
+ *  [lacp_rate slow|fast] [ad_actor_system MAC] [ad_actor_sys_prio N]`,
  * then `link set p1 master bond0`. The driver itself (bond_driver) is
  * registered in dev/drivers.h; this header holds what the rest of usnet
  * calls. */
@@ -14,8 +15,10 @@ struct dev;
 
 /* Link monitoring: every miimon ms (at the resolution of the caller's
  * timer) re-read each slave's link state (usnet admin/oper state and, for
- * af_packet slaves, the kernel interface's carrier) and fail over. Call it
- * periodically (the daemon's 100 ms timer). Control thread. Never fails. */
+ * af_packet slaves, the kernel interface's carrier) and fail over; for
+ * 802.3ad bonds, also run the LACP machines at every call (LACPDUs in,
+ * timers, selection, mux, LACPDUs out). Call it periodically (the daemon's
+ * 100 ms timer). Control thread. Never fails. */
 void bond_timer(uint64_t now_ms);
 
 /* Is d a bond device? Any thread. */

@@ -3,8 +3,11 @@
  * argument checking, MAC inheritance, active-backup selection (primary,
  * failover on link down, gratuitous ARP on the new slave), receive on an
  * inactive slave dropped and counted, balance-xor hash spreading and flow
- * stickiness (layer3+4 over IPv4/IPv6, layer2), MTU propagation, release
- * (nomaster, link del) and packet conservation on every device. */
+ * stickiness (layer3+4 over IPv4/IPv6, layer2), 802.3ad against a partner
+ * played with crafted LACPDUs (negotiation, spreading over distributing
+ * slaves only, partner timeout, a second partner system kept out,
+ * malformed LACPDUs counted), MTU propagation, release (nomaster, link
+ * del) and packet conservation on every device. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -27,6 +30,7 @@
 #include "fib/fib.h"
 #include "l2/bond.h"
 #include "l2/eth.h"
+#include "l2/lacp.h"
 #include "l2/neigh.h"
 #include "../ctl/json_check.h"
 
@@ -385,14 +389,24 @@ static enum rx_handler_result other_upper_rx(struct worker *w, struct dev *d,
 static void test_create_args(void **state)
 {
 	(void)state;
-	bad("link add b0 type bond mode 802.3ad", "'802.3ad' (LACP) is not supported");
 	bad("link add b0 type bond mode balance-rr", "unknown mode 'balance-rr'");
 	bad("link add b0 type bond xmit_hash_policy layer5", "'layer5'");
 	bad("link add b0 type bond miimon 99999999", "invalid miimon '99999999'");
 	bad("link add b0 type bond miimon -1", "invalid miimon '-1'");
 	bad("link add b0 type bond primary", "'primary' needs a value");
 	bad("link add b0 type bond primary a/b", "invalid primary 'a/b'");
-	bad("link add b0 type bond lacp_rate fast", "unknown argument 'lacp_rate'");
+	bad("link add b0 type bond lacp_rate fast", "apply to mode 802.3ad only");
+	bad("link add b0 type bond mode 802.3ad lacp_rate medium", "unknown lacp_rate 'medium'");
+	bad("link add b0 type bond mode 802.3ad ad_actor_system 01:00:5e:00:00:01",
+	    "invalid ad_actor_system");
+	bad("link add b0 type bond mode 802.3ad ad_actor_system 00:00:00:00:00:00",
+	    "invalid ad_actor_system");
+	bad("link add b0 type bond mode 802.3ad ad_actor_system zz", "ad_actor_system");
+	bad("link add b0 type bond mode 802.3ad ad_actor_sys_prio 0", "ad_actor_sys_prio");
+	bad("link add b0 type bond mode 802.3ad ad_actor_sys_prio 65536", "ad_actor_sys_prio");
+	bad("link add b0 type bond mode balance-xor ad_actor_sys_prio 9",
+	    "apply to mode 802.3ad only");
+	bad("link add b0 type bond foo bar", "unknown argument 'foo'");
 	bad("link add b0 link s1 type bond", "unknown argument 'link'");
 	assert_null(dev_by_name("b0"));
 	run("link add b0 type bond mode balance-xor xmit_hash_policy layer3+4 miimon 0 primary s2");
@@ -743,6 +757,233 @@ static void test_down_bond(void **state)
 	assert_all_conserved();
 }
 
+/* ---- 802.3ad ----------------------------------------------------------------- */
+
+static const uint8_t PART_SYS[6] = { 0x02, 0x77, 0, 0, 0, 0x01 };
+static const uint8_t PART2_SYS[6] = { 0x02, 0x88, 0, 0, 0, 0x01 };
+
+/* What the bond last told each slave's partner (its actor info). */
+static struct lacp_info ours[NSLAVES];
+static bool ours_known[NSLAVES];
+
+/* The last LACPDU the bond sent on d (frame format checked), or false. */
+static bool last_lacpdu(struct dev *d, struct lacp_pdu *u)
+{
+	for (unsigned i = cap(d)->n; i-- > 0;) {
+		const uint8_t *f = frame(d, i);
+		if (get_be16(f + 12) != ETH_P_SLOW)
+			continue;
+		assert_int_equal(cap(d)->f[i]->len, ETH_HLEN + LACP_PDU_LEN);
+		assert_memory_equal(f, lacp_dst_mac, 6);
+		assert_memory_equal(f + 6, d->mac, 6);
+		assert_int_equal(lacp_pdu_parse(f + ETH_HLEN, LACP_PDU_LEN, u), 0);
+		return true;
+	}
+	return false;
+}
+
+static struct pkt *slow_frame(const uint8_t src[6], const uint8_t *pl,
+			      uint32_t len)
+{
+	struct pkt *p = frame_new(lacp_dst_mac, src, ETH_P_SLOW, ETH_HLEN + len);
+
+	memcpy(p->data + ETH_HLEN, pl, len);
+	return p;
+}
+
+/* The partner's LACPDU on slave i: system sys, in sync, collecting and
+ * distributing, echoing what the bond last sent there. */
+static struct pkt *partner_pdu(int i, const uint8_t sys[6])
+{
+	struct lacp_pdu u = { 0 };
+	uint8_t src[6] = { 0x02, 0x77, 0, 0, 1, (uint8_t)i }, pl[LACP_PDU_LEN];
+
+	u.actor.sys_prio = 10;
+	memcpy(u.actor.sys, sys, 6);
+	u.actor.key = 33;
+	u.actor.port_prio = 255;
+	u.actor.port = (uint16_t)(100 + i);
+	u.actor.state = LACP_ST_ACTIVITY | LACP_ST_TIMEOUT | LACP_ST_AGGREGATION |
+			LACP_ST_SYNC | LACP_ST_COLLECTING | LACP_ST_DISTRIBUTING;
+	u.partner = ours[i];
+	lacp_pdu_build(&u, pl);
+	return slow_frame(src, pl, LACP_PDU_LEN);
+}
+
+/* n rounds of 100 ms from *t: the partner (system sys[i], NULL = silent)
+ * answers on each slave, then the bond's timer runs. Captures are cleared
+ * (LACPDUs read first). */
+static void lacp_rounds(uint64_t *t, unsigned n, const uint8_t *const sys[NSLAVES])
+{
+	struct lacp_pdu u;
+
+	for (unsigned k = 0; k < n; k++, *t += 100) {
+		for (int i = 0; i < NSLAVES; i++) {
+			if (last_lacpdu(s[i], &u)) {
+				ours[i] = u.actor;
+				ours_known[i] = true;
+			}
+			cap_clear(s[i]);
+			if (sys[i] && ours_known[i])
+				rx(s[i], partner_pdu(i, sys[i]));
+		}
+		bond_timer(*t);
+	}
+}
+
+/* UDP flows 1..n through the bond; frames per slave in got[]. */
+static void lacp_flows(struct dev *b, unsigned n, unsigned got[NSLAVES])
+{
+	caps_clear();
+	for (uint16_t port = 1; port <= n; port++)
+		tx(b, udp_frame(AF_INET, PEER_MAC, b->mac, port, 53));
+	for (int i = 0; i < NSLAVES; i++)
+		got[i] = cap(s[i])->n;
+	caps_clear();
+}
+
+static void test_lacp_bond(void **state)
+{
+	const uint8_t *const both[NSLAVES] = { PART_SYS, PART_SYS, PART2_SYS };
+	const uint8_t *const s1_only[NSLAVES] = { PART_SYS, NULL, PART2_SYS };
+	const uint8_t bad_pl[3] = { 1, 1, 1 }, marker[LACP_PDU_LEN] = { 2, 1 };
+	uint8_t trunc[LACP_PDU_LEN];
+	struct lacp_pdu first;
+	unsigned got[NSLAVES];
+	uint64_t t = T0 + 100;
+	struct dev *b;
+	char *txt, *j;
+
+	(void)state;
+	memset(ours_known, 0, sizeof(ours_known));
+	b = bond_up("mode 802.3ad lacp_rate fast xmit_hash_policy layer3+4 "
+		    "ad_actor_sys_prio 300");
+	run("link set s3 master bond0");
+	/* nothing distributes before a partner answers */
+	lacp_flows(b, 10, got);
+	assert_int_equal(got[0] + got[1] + got[2], 0);
+	assert_int_equal(tx_drops(b, DROP_BOND_NO_SLAVE), 10);
+	/* the first LACPDUs: our system, prio, fast, aggregatable, expired */
+	lacp_rounds(&t, 10, (const uint8_t *const[NSLAVES]){ NULL, NULL, NULL });
+	bond_timer(t);
+	assert_true(last_lacpdu(s[0], &first));
+	assert_memory_equal(first.actor.sys, b->mac, 6);
+	assert_int_equal(first.actor.sys_prio, 300);
+	assert_int_equal(first.actor.port, s[0]->ifindex);
+	assert_int_equal(first.actor.state & 0xff & ~LACP_ST_DEFAULTED,
+			 LACP_ST_ACTIVITY | LACP_ST_TIMEOUT |
+			 LACP_ST_AGGREGATION | LACP_ST_EXPIRED);
+	/* data on a slave that does not collect: a counted drop */
+	rx(s[1], arp_req(PEER_MAC, "10.9.0.2", "10.9.0.1"));
+	assert_int_equal(rx_drops(s[1], DROP_BOND_NOT_COLLECTING), 1);
+
+	/* the partner answers on all three, s3 from another system */
+	lacp_rounds(&t, 40, both);
+	txt = show("link show bond0", false);
+	j = show("link show bond0", true);
+	if (!strstr(txt, "bond mode 802.3ad xmit_hash_policy layer3+4 lacp_rate fast") ||
+	    !strstr(txt, "slave s1 up failures 0 lacp rx current mux collecting_distributing") ||
+	    !strstr(txt, "partner_system 02:77:00:00:00:01 partner_key 33 aggregator 1 collecting distributing") ||
+	    !strstr(txt, "slave s3 up failures 0 lacp rx current mux detached"))
+		fail_msg("unexpected link show: %s", txt);
+	if (!json_valid(j) || !strstr(j, "\"mode\":\"802.3ad\"") ||
+	    !strstr(j, "\"ad_actor_sys_prio\":300") ||
+	    !strstr(j, "\"partner_system\":\"02:88:00:00:00:01\",\"partner_sys_prio\":10,"
+		       "\"partner_key\":33,\"partner_port\":102,\"aggregator_id\":0,"
+		       "\"collecting\":false,\"distributing\":false"))
+		fail_msg("unexpected JSON: %s", j);
+	free(txt);
+	free(j);
+	/* flows spread over s1 and s2, never on the detached s3 */
+	lacp_flows(b, 100, got);
+	assert_int_equal(got[0] + got[1], 100);
+	assert_true(got[0] >= 20 && got[1] >= 20);
+	assert_int_equal(got[2], 0);
+	/* both distributing slaves receive; s3 does not */
+	rx(s[1], arp_req(PEER_MAC, "10.9.0.2", "10.9.0.1"));
+	assert_int_equal(cap(s[0])->n + cap(s[1])->n, 1);
+	rx(s[2], arp_req(PEER_MAC, "10.9.0.2", "10.9.0.1"));
+	assert_int_equal(rx_drops(s[2], DROP_BOND_NOT_COLLECTING), 1);
+	caps_clear();
+
+	/* bad Slow Protocols frames: counted, the aggregation unharmed */
+	rx(s[0], slow_frame(PEER_MAC, bad_pl, sizeof(bad_pl)));
+	memcpy(trunc, marker, sizeof(trunc));
+	trunc[0] = 1;
+	rx(s[0], slow_frame(PEER_MAC, trunc, sizeof(trunc))); /* no TLVs */
+	rx(s[0], slow_frame(PEER_MAC, marker, sizeof(marker)));
+	rx(s[0], slow_frame(PEER_MAC, marker, 0));
+	assert_int_equal(rx_drops(s[0], DROP_LACP_MALFORMED), 3);
+	assert_int_equal(rx_drops(s[0], DROP_SLOW_PROTO_UNHANDLED), 1);
+	lacp_rounds(&t, 2, both);
+	lacp_flows(b, 100, got);
+	assert_true(got[0] >= 20 && got[1] >= 20);
+
+	/* the partner falls silent on s2: out after 3 x 1 s, all on s1 */
+	lacp_rounds(&t, 35, s1_only);
+	lacp_flows(b, 100, got);
+	assert_int_equal(got[0], 100);
+	assert_int_equal(got[1] + got[2], 0);
+	rx(s[1], arp_req(PEER_MAC, "10.9.0.2", "10.9.0.1"));
+	assert_int_equal(rx_drops(s[1], DROP_BOND_NOT_COLLECTING), 2);
+	j = show("link show bond0", true);
+	if (!strstr(j, "{\"ifname\":\"s2\",\"link\":\"up\",\"link_failures\":0,"
+		       "\"lacp\":{\"rx_state\":\"expired\""))
+		fail_msg("s2 not expired: %s", j);
+	free(j);
+	lacp_rounds(&t, 30, s1_only); /* 3 s more: defaulted */
+	j = show("link show bond0", true);
+	if (!strstr(j, "{\"ifname\":\"s2\",\"link\":\"up\",\"link_failures\":0,"
+		       "\"lacp\":{\"rx_state\":\"defaulted\""))
+		fail_msg("s2 not defaulted: %s", j);
+	free(j);
+	/* and answers again: back in the aggregator */
+	lacp_rounds(&t, 40, both);
+	lacp_flows(b, 100, got);
+	assert_true(got[0] >= 20 && got[1] >= 20);
+	assert_int_equal(got[2], 0);
+
+	/* s1's link goes down: s2 carries everything at once */
+	run("link set s1 down");
+	lacp_rounds(&t, 2, both);
+	lacp_flows(b, 100, got);
+	assert_int_equal(got[1], 100);
+	run("link set s1 up");
+	lacp_rounds(&t, 40, both);
+	lacp_flows(b, 100, got);
+	assert_true(got[0] >= 20 && got[1] >= 20);
+
+	/* release a slave while it distributes */
+	run("link set s2 nomaster");
+	lacp_rounds(&t, 2, both);
+	lacp_flows(b, 50, got);
+	assert_int_equal(got[0], 50);
+	assert_all_conserved();
+}
+
+/* ad_actor_system replaces the bond's MAC in LACPDUs; slow rate. */
+static void test_lacp_actor_system(void **state)
+{
+	const uint8_t want[6] = { 0x02, 0x12, 0x34, 0x56, 0x78, 0x9a };
+	struct lacp_pdu u;
+	char *txt;
+
+	(void)state;
+	bond_up("mode 802.3ad ad_actor_system 02:12:34:56:78:9a");
+	bond_timer(T0 + 100);
+	bond_timer(T0 + 1100);
+	assert_true(last_lacpdu(s[1], &u));
+	assert_memory_equal(u.actor.sys, want, 6);
+	assert_int_equal(u.actor.sys_prio, 65535);
+	assert_false(u.actor.state & LACP_ST_TIMEOUT);
+	txt = show("link show bond0", false);
+	if (!strstr(txt, "bond mode 802.3ad xmit_hash_policy layer2 lacp_rate slow "
+			 "ad_actor_system 02:12:34:56:78:9a ad_actor_sys_prio 65535"))
+		fail_msg("unexpected link show: %s", txt);
+	free(txt);
+	assert_all_conserved();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -757,6 +998,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mtu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_bond, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lacp_bond, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lacp_actor_system, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
