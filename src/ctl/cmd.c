@@ -1468,6 +1468,32 @@ static int route_get_opt(struct words *w, struct route_get_req *q,
 	return 0;
 }
 
+/* Make q a VRF flow as the datapath would (Linux's l3mdev_update_flow):
+ * received when iif is in a VRF, else generated in `vrf NAME` or in the VRF
+ * of oif. q->vrf is then that VRF. 0, or -1 with err set when iif/oif is
+ * not in the VRF named. */
+static int route_get_vrf(struct words *w, struct route_get_req *q)
+{
+	struct dev *in = q->iif ? vrf_of(q->iif) : NULL;
+	struct dev *out = q->oif ? vrf_of(q->oif) : NULL;
+	struct dev *vrf = in ? in : q->vrf ? q->vrf : out;
+
+	if (!vrf)
+		return 0;
+	if (q->vrf && q->iif && in != q->vrf)
+		return fail(w->err, "route: iif %s is not in vrf %s",
+			    q->iif->name, q->vrf->name);
+	if (q->vrf && !q->iif && q->oif && out != q->vrf)
+		return fail(w->err, "route: oif %s is not in vrf %s",
+			    q->oif->name, q->vrf->name);
+	q->vrf = vrf;
+	if (in)
+		vrf_flow_update(&q->fl, vrf->l3mdev_table, q->iif, true);
+	else
+		vrf_flow_update(&q->fl, vrf->l3mdev_table, vrf, false);
+	return 0;
+}
+
 static int route_get_parse(struct words *w, struct route_get_req *q, int family)
 {
 	const char *k;
@@ -1496,6 +1522,8 @@ static int route_get_parse(struct words *w, struct route_get_req *q, int family)
 		return fail(w->err, "route: 'sport'/'dport' need 'ipproto tcp', 'udp' or 'sctp'");
 	q->fl.iif = q->iif ? q->iif->ifindex : 0;
 	q->fl.oif = q->oif ? q->oif->ifindex : 0;
+	if (route_get_vrf(w, q) < 0)
+		return -1;
 	/* The hash the datapath computes for this flow (same policy). */
 	q->fl.hash = ip_flow_hash(q->fl.family, (const uint8_t *)&q->fl.src,
 				  (const uint8_t *)&q->fl.dst, q->fl.proto,
@@ -1600,7 +1628,7 @@ static int route_get(struct words *w, struct ctl_out *o, int family)
 	const struct fib_route *r;
 	char src[ADDR_STR];
 	union pkt_addr sa;
-	struct dev *nd = NULL, *l3dev;
+	struct dev *nd = NULL;
 	bool have_src = false;
 	int fam;
 
@@ -1609,16 +1637,10 @@ static int route_get(struct words *w, struct ctl_out *o, int family)
 	if (route_get_parse(w, &q, family) < 0)
 		return -1;
 	fam = q.fl.family;
-	l3dev = q.vrf ? q.vrf : (q.iif && q.iif->l3mdev_table ? q.iif : NULL);
-	if (l3dev) { /* the VRF Rx hook: its table only (l3mdev rule) */
-		memset(&rule, 0, sizeof(rule));
-		rule.prio = VRF_L3MDEV_RULE_PRIO;
-		rule.action = FIB_RULE_LOOKUP;
-		rule.table = l3dev->l3mdev_table;
-		if (!vrf_route_input(l3dev, &q.fl, &res) || !res.route)
+	if (!fib_rules_lookup_trace(&q.fl, &res, &rule) || !res.route) {
+		if (q.vrf)
 			return fail(w->err, "route: Network is unreachable (no route to %s in vrf %s)",
-				    q.dst_w, vrf_of(l3dev)->name);
-	} else if (!fib_rules_lookup_trace(&q.fl, &res, &rule) || !res.route) {
+				    q.dst_w, q.vrf->name);
 		return fail(w->err, "route: Network is unreachable (no route to %s)", q.dst_w);
 	}
 	r = res.route;
@@ -2212,6 +2234,10 @@ static int rule_action(struct words *w, struct fib_rule *r,
 		r->action = FIB_RULE_GOTO;
 		return num_arg(w, k, 1, UINT32_MAX, &r->target);
 	}
+	if (streq(k, "l3mdev")) {   /* lookup in the flow's VRF table */
+		r->action = FIB_RULE_L3MDEV;
+		return 0;
+	}
 	r->action = streq(k, "blackhole") ? FIB_RULE_BLACKHOLE
 		    : streq(k, "unreachable") ? FIB_RULE_UNREACHABLE
 					       : FIB_RULE_PROHIBIT;
@@ -2285,7 +2311,7 @@ static int rule_word(struct words *w, struct fib_rule *r, struct rule_words *rw,
 		return num_arg(w, "priority", 0, UINT32_MAX, &r->prio);
 	} else if (streq(k, "lookup") || streq(k, "table") || streq(k, "goto") ||
 		   streq(k, "blackhole") || streq(k, "unreachable") ||
-		   streq(k, "prohibit")) {
+		   streq(k, "prohibit") || streq(k, "l3mdev")) {
 		return rule_action(w, r, rw, k);
 	} else {
 		return w_unknown(w, k);
@@ -2740,7 +2766,8 @@ static const char help_text[] =
 	"nexthop del id ID | show [id ID] [dev NAME] [groups] | get id ID | flush\n"
 	"rule [-4|-6] add|del [not] [from PREFIX] [to PREFIX] [iif NAME] [oif NAME]\n"
 	"      [ipproto P] [sport N[-M]] [dport N[-M]] [dscp N] [fwmark N[/M]]\n"
-	"      [priority N] [lookup TABLE | blackhole | unreachable | prohibit | goto N]\n"
+	"      [priority N] [lookup TABLE | blackhole | unreachable | prohibit | goto N |\n"
+	"      l3mdev]\n"
 	"rule [-4|-6] show [all]\n"
 	"neigh add|replace ADDR lladdr MAC dev NAME\n"
 	"neigh del ADDR dev NAME\n"

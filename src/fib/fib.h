@@ -84,6 +84,9 @@ struct fib_flow {
 	uint8_t dscp;
 	uint32_t mark;
 	uint32_t hash;           /* flow hash for multipath */
+	uint32_t l3mdev_table;   /* the flow's VRF table, 0 = in no VRF; its
+				  * iif (received) or oif (generated) is then
+				  * the VRF device (see vrf_flow_update) */
 };
 
 /* Flags for fib_route_add, with Linux's meaning. */

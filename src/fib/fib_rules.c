@@ -10,7 +10,11 @@
  * and a walk always ends. Rules name their devices: when a device goes
  * away its rules detach (match no packet) and attach again to a new device
  * of that name, so an ifindex reused by another device never inherits
- * them. */
+ * them. Each array also records, when it is built, what readers may skip:
+ * VRF flows the walk when nothing but local lookups precede a
+ * selector-less l3mdev rule (one table lookup then), flows in no VRF the
+ * rules themselves when all are selector-less lookups (the table list for
+ * batched lookups, fib_rules_plain_tables). */
 #include "fib/fib_rules.h"
 
 #include <arpa/inet.h>
@@ -34,10 +38,17 @@ _Static_assert(FIB_RULE_IFNAME == DEV_NAME_MAX, "rule device names are device na
 
 struct fib_rule_set {
 	uint32_t n;
+	uint32_t l3mdev_fast;   /* index of the l3mdev rule that decides every
+				 * VRF flow, or UINT32_MAX: walk the rules */
+	uint32_t nplain;        /* flows in no VRF: the tables they search in
+				 * plain[] when no rule has a selector; 0 =
+				 * walk the rules */
+	uint32_t plain[FIB_RULES_PLAIN_MAX];
 	struct fib_rule r[];
 };
 
 static struct fib_rule_set *rule_sets[2];   /* [0] IPv4, [1] IPv6 */
+static bool l3mdev_installed;   /* fib_rules_l3mdev_install() has run */
 
 /* The results of blackhole/unreachable/prohibit rules. */
 #define RULE_ROUTE(fam, t) \
@@ -90,6 +101,8 @@ const char *fib_rule_action_name(uint8_t action)
 		return "prohibit";
 	case FIB_RULE_GOTO:
 		return "goto";
+	case FIB_RULE_L3MDEV:
+		return "l3mdev";
 	default:
 		return "unknown";
 	}
@@ -106,10 +119,59 @@ static struct fib_rule_set *set_alloc(uint32_t n)
 	return s;
 }
 
+static bool rule_has_selector(const struct fib_rule *r)
+{
+	return r->invert || r->src_len || r->dst_len || r->iif || r->oif ||
+	       r->mark_mask || r->ipproto || r->sport_hi || r->dport_hi ||
+	       r->has_dscp;
+}
+
+/* Is the l3mdev rule the first rule a VRF flow can meet, and does it take
+ * every VRF flow? Local lookups before it are skipped for VRF flows. */
+static uint32_t set_l3mdev_fast(const struct fib_rule_set *s)
+{
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct fib_rule *r = &s->r[i];
+
+		if (r->action == FIB_RULE_L3MDEV)
+			return rule_has_selector(r) ? UINT32_MAX : i;
+		if (r->action != FIB_RULE_LOOKUP || r->table != FIB_TABLE_LOCAL)
+			return UINT32_MAX;
+	}
+	return UINT32_MAX;
+}
+
+/* The tables of a list of selector-less lookup rules, for flows in no VRF
+ * (which never meet the l3mdev rule). */
+static void set_plain(struct fib_rule_set *s)
+{
+	s->nplain = 0;
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct fib_rule *r = &s->r[i];
+
+		if (r->action == FIB_RULE_L3MDEV)
+			continue;
+		if (r->action != FIB_RULE_LOOKUP || rule_has_selector(r) ||
+		    s->nplain == FIB_RULES_PLAIN_MAX) {
+			s->nplain = 0;
+			return;
+		}
+		s->plain[s->nplain++] = r->table;
+	}
+}
+
+/* What readers learn from a list without walking it. */
+static void set_finish(struct fib_rule_set *s)
+{
+	s->l3mdev_fast = set_l3mdev_fast(s);
+	set_plain(s);
+}
+
 static void set_publish(int family, struct fib_rule_set *s)
 {
 	struct fib_rule_set *old = rule_sets[family_idx(family)];
 
+	set_finish(s);
 	rcu_assign_pointer(rule_sets[family_idx(family)], s);
 	synchronize_rcu();
 	free(old);
@@ -148,6 +210,7 @@ int fib_rules_init(void)
 		s = default_set(fams[i]);
 		if (!s)
 			return -ENOMEM;
+		set_finish(s);
 		rcu_assign_pointer(rule_sets[i], s);
 	}
 	return 0;
@@ -159,6 +222,7 @@ void fib_rules_fini(void)
 		free(rule_sets[i]);
 		rule_sets[i] = NULL;
 	}
+	l3mdev_installed = false;
 }
 
 /* ---- validation ---- */
@@ -226,7 +290,7 @@ static int check_fields(const struct fib_rule *r, char *err)
 {
 	int rc;
 
-	if (r->action < FIB_RULE_LOOKUP || r->action > FIB_RULE_GOTO) {
+	if (r->action < FIB_RULE_LOOKUP || r->action > FIB_RULE_L3MDEV) {
 		rule_err(err, "unknown rule action %u", r->action);
 		return -EINVAL;
 	}
@@ -424,6 +488,30 @@ int fib_rule_del(const struct fib_rule *r, char *err)
 	return -ENOENT;
 }
 
+int fib_rules_l3mdev_install(void)
+{
+	struct fib_rule r = { .prio = FIB_RULE_PRIO_L3MDEV, .has_prio = true,
+			      .family = AF_INET, .action = FIB_RULE_L3MDEV };
+	int rc4, rc6;
+
+	if (l3mdev_installed)
+		return 0;
+	rc4 = fib_rule_add(&r, NULL);
+	if (rc4 && rc4 != -EEXIST)
+		return rc4;
+	r.family = AF_INET6;
+	rc6 = fib_rule_add(&r, NULL);
+	if (rc6 && rc6 != -EEXIST) {
+		r.family = AF_INET;
+		if (!rc4 && fib_rule_del(&r, NULL))
+			log_msg(LOG_ERR, "rules: cannot take back the IPv4 "
+				"l3mdev rule");
+		return rc6;
+	}
+	l3mdev_installed = true;
+	return 0;
+}
+
 /* ---- lookup ---- */
 
 static bool port_in(uint16_t lo, uint16_t hi, uint16_t port)
@@ -457,6 +545,26 @@ static uint32_t goto_index(const struct fib_rule_set *s, uint32_t i,
 	return i < s->n && s->r[i].prio == prio ? i : s->n;
 }
 
+/* Rules a flow never meets: the l3mdev rule for a flow in no VRF, the
+ * local lookups for a VRF flow (its local routes are in its table). */
+static bool rule_skips(const struct fib_rule *r, const struct fib_flow *fl)
+{
+	if (fl->l3mdev_table)
+		return r->action == FIB_RULE_LOOKUP &&
+		       r->table == FIB_TABLE_LOCAL;
+	return r->action == FIB_RULE_L3MDEV;
+}
+
+/* The l3mdev rule r for VRF flow fl: r on a hit in the VRF's table; NULL
+ * on a miss, which ends the walk (the VRF stays isolated). */
+static const struct fib_rule *l3mdev_lookup(const struct fib_rule *r,
+					    const struct fib_flow *fl,
+					    struct fib_result *res)
+{
+	return fib_table_lookup(fl->l3mdev_table, fl->family, &fl->dst,
+				fl->hash, res) ? r : NULL;
+}
+
 /* The rule that decides fl, with the result in res; NULL when none. */
 static const struct fib_rule *rules_eval(const struct fib_flow *fl,
 					 struct fib_result *res)
@@ -468,9 +576,13 @@ static const struct fib_rule *rules_eval(const struct fib_flow *fl,
 	if (!family_ok(fl->family))
 		return NULL;
 	s = rcu_dereference(rule_sets[family_idx(fl->family)]);
-	for (uint32_t i = 0; s && i < s->n; i++) {
+	if (!s)
+		return NULL;
+	if (fl->l3mdev_table && s->l3mdev_fast < s->n)
+		return l3mdev_lookup(&s->r[s->l3mdev_fast], fl, res);
+	for (uint32_t i = 0; i < s->n; i++) {
 		r = &s->r[i];
-		if (!rule_match(r, fl))
+		if (rule_skips(r, fl) || !rule_match(r, fl))
 			continue;
 		switch (r->action) {
 		case FIB_RULE_LOOKUP:
@@ -478,6 +590,8 @@ static const struct fib_rule *rules_eval(const struct fib_flow *fl,
 					     fl->hash, res))
 				return r;
 			continue;
+		case FIB_RULE_L3MDEV:
+			return l3mdev_lookup(r, fl, res);
 		case FIB_RULE_GOTO:
 			j = goto_index(s, i + 1, r->target);
 			if (j < s->n)
@@ -493,6 +607,19 @@ static const struct fib_rule *rules_eval(const struct fib_flow *fl,
 		return r;
 	}
 	return NULL;
+}
+
+unsigned fib_rules_plain_tables(int family, uint32_t *tables, unsigned max)
+{
+	const struct fib_rule_set *s;
+
+	if (!family_ok(family))
+		return 0;
+	s = rcu_dereference(rule_sets[family_idx(family)]);
+	if (!s || !s->nplain || s->nplain > max)
+		return 0;
+	memcpy(tables, s->plain, s->nplain * sizeof(*tables));
+	return s->nplain;
 }
 
 bool fib_rules_lookup(const struct fib_flow *fl, struct fib_result *res)
@@ -727,6 +854,10 @@ static void show_action(struct ctl_out *out, const struct fib_rule_set *s,
 			out_bool(out, "unresolved", true);
 			out_text(out, " [unresolved]");
 		}
+		break;
+	case FIB_RULE_L3MDEV:   /* iproute2's words */
+		out_bool(out, "l3mdev", true);
+		out_text(out, " lookup [l3mdev-table]");
 		break;
 	default:
 		out_str(out, "action", fib_rule_action_name(r->action));

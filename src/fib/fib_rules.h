@@ -1,6 +1,23 @@
 /* Policy routing rules (like `ip rule`): an ordered list per family that
  * picks the table(s) a lookup searches, or ends it with a verdict.
  *
+ * VRF flows (fib_flow.l3mdev_table set: received on a VRF member, or
+ * generated in a VRF) walk the same rules, with the VRF device as their
+ * iif/oif, so `iif red` / `oif red` rules select a VRF's traffic. The
+ * l3mdev rule (`rule add pref 1000 l3mdev`, installed for both families
+ * when the first VRF is created, as Linux does) matches VRF flows only and
+ * searches the flow's VRF table. Two differences from Linux keep VRFs
+ * isolated:
+ *  - a miss in the VRF table at the l3mdev rule ENDS the walk with "no
+ *    route": nothing falls back to main unless an earlier rule or a leaked
+ *    route says so (Linux users get this by adding `unreachable default
+ *    metric 4278198272` to each VRF table);
+ *  - lookup rules of table local are skipped for VRF flows: a VRF's local
+ *    routes live in the VRF's table (Linux users move the local rule after
+ *    the l3mdev rule for this effect).
+ * Non-VRF flows never match the l3mdev rule. When it has been deleted, VRF
+ * flows go on to the later rules (main, default), as in Linux.
+ *
  * Threads: fib_rules_lookup() is an RCU reader (QSBR), lock-free, any
  * thread. Everything else is for the control thread. The rule list is
  * copied on change and the old copy freed after a grace period. */
@@ -20,6 +37,7 @@ struct ctl_out;
 #define FIB_RULE_PRIO_MAIN 32766u
 #define FIB_RULE_PRIO_DEFAULT 32767u
 #define FIB_RULES_MAX 4096u     /* per family */
+#define FIB_RULES_PLAIN_MAX 8u  /* see fib_rules_plain_tables */
 
 #define FIB_RULE_IFNAME 16u      /* = DEV_NAME_MAX */
 #define FIB_RULE_DETACHED UINT32_MAX  /* iif/oif of a rule whose device is gone */
@@ -31,7 +49,12 @@ enum fib_rule_action {
 	FIB_RULE_PROHIBIT,      /* end: administratively prohibited */
 	FIB_RULE_GOTO,          /* go on at the first rule of priority `target`
 				 * (> own); none there ("unresolved"): ignored */
+	FIB_RULE_L3MDEV,        /* VRF flows only: search the flow's VRF table;
+				 * a miss ends the walk (no route) */
 };
+
+/* The priority of the l3mdev rule installed with the first VRF (Linux's). */
+#define FIB_RULE_PRIO_L3MDEV 1000u
 
 /* One rule. Selectors left at zero match everything. */
 struct fib_rule {
@@ -42,7 +65,8 @@ struct fib_rule {
 	uint8_t family;         /* AF_INET / AF_INET6 */
 	uint8_t action;         /* enum fib_rule_action */
 	bool invert;            /* `not`: act when the selectors do NOT match */
-	uint32_t table;         /* FIB_RULE_LOOKUP; 0 = main on add, any on del */
+	uint32_t table;         /* FIB_RULE_LOOKUP; 0 = main on add, any on del
+				 * (an l3mdev rule has none: the flow's VRF's) */
 	union pkt_addr src, dst;
 	uint8_t src_len, dst_len;   /* 0 = any address (host bits must be 0) */
 	uint32_t iif, oif;      /* 0 = any device; FIB_RULE_DETACHED: the
@@ -65,11 +89,18 @@ int fib_rules_init(void);
 /* Free all rules (shutdown, no reader inside). Called by fib_fini. */
 void fib_rules_fini(void);
 
+/* Add the l3mdev rule (priority 1000, both families) the first time it is
+ * called after fib_rules_init; later calls do nothing, so a deleted l3mdev
+ * rule stays deleted (Linux adds it with the first VRF device only). An
+ * identical rule already there is kept. 0 or -ENOMEM (nothing added).
+ * Control thread; called when a VRF device is created. */
+int fib_rules_l3mdev_install(void);
+
 /* Add a rule (copied), after the rules of the same priority. 0 or -errno
  * with err (size 256) filled: EINVAL (bad field: prefix, action, table
- * with a non-lookup action, port range, dscp > 63, goto target not after
- * the rule's priority), EEXIST (identical rule), ENOSPC (FIB_RULES_MAX
- * reached), ENOMEM. Control thread. */
+ * with a non-lookup action (l3mdev included), port range, dscp > 63, goto
+ * target not after the rule's priority), EEXIST (identical rule), ENOSPC
+ * (FIB_RULES_MAX reached), ENOMEM. Control thread. */
 int fib_rule_add(const struct fib_rule *r, char *err);
 /* Delete the first rule of r->family matching every field set in r:
  * priority when has_prio, action, table, goto target, selectors when
@@ -90,11 +121,26 @@ void fib_rules_show(struct ctl_out *out, int family);
  * their table; a miss goes on, a hit ends the walk (also when the route is
  * blackhole/unreachable/prohibit). A blackhole/unreachable/prohibit rule
  * ends the walk with a static route of that type (res->nh NULL, res->table
- * FIB_TABLE_UNSPEC). false when nothing matched. RCU reader, any thread. */
+ * FIB_TABLE_UNSPEC). VRF flows: see the top of this file (the l3mdev rule
+ * searches fl->l3mdev_table and a miss there is final; local lookup rules
+ * are skipped). false when nothing matched. RCU reader, any thread.
+ *
+ * Cost: when every rule before the l3mdev rule is a local lookup and the
+ * l3mdev rule has no selector (the default), a VRF flow does one table
+ * lookup and no rule walk; this is decided when the rules change. */
 bool fib_rules_lookup(const struct fib_flow *fl, struct fib_result *res);
+/* For batched lookups of flows in no VRF (fl->l3mdev_table 0): when every
+ * rule of family is a lookup without selectors (the l3mdev rule aside,
+ * which such flows never meet), copy the tables they name, in order, into
+ * tables[0..max) and return their count (at most FIB_RULES_PLAIN_MAX); a
+ * flow's result is then the first of these tables that has a route. 0 when
+ * the rules must be walked (fib_rules_lookup), or more than max tables.
+ * Decided when the rules change; O(tables) here. RCU reader, any thread. */
+unsigned fib_rules_plain_tables(int family, uint32_t *tables, unsigned max);
+
 /* fib_rules_lookup that also copies the rule that decided into *rule (the
- * lookup rule whose table matched, or the blackhole/unreachable/prohibit
- * rule). For `route get`. RCU reader, any thread. */
+ * lookup or l3mdev rule whose table matched, or the blackhole/unreachable/
+ * prohibit rule). For `route get`. RCU reader, any thread. */
 bool fib_rules_lookup_trace(const struct fib_flow *fl, struct fib_result *res,
 			    struct fib_rule *rule);
 
@@ -106,7 +152,7 @@ bool fib_rules_lookup_trace(const struct fib_flow *fl, struct fib_result *res,
 void fib_rules_dev_added(uint32_t ifindex, const char *name);
 void fib_rules_dev_removed(uint32_t ifindex, const char *name);
 
-/* Name of an action ("lookup", "blackhole", ...); never NULL. */
+/* Name of an action ("lookup", "blackhole", "l3mdev", ...); never NULL. */
 const char *fib_rule_action_name(uint8_t action);
 /* Name of an IP protocol as `rule show` prints it ("tcp", "udp", ... or
  * the number written into buf). */

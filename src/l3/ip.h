@@ -75,8 +75,9 @@ uint32_t ip_path_mtu(const struct fib_result *res, const struct dev *out,
 void ip_pmtu_learn(struct worker *w, const struct pkt *icmp_pkt, int family,
 		   const uint8_t *inner, uint32_t inner_len, uint32_t mtu);
 
-/* Route a locally generated packet in its table_id (or by the rules when
- * 0/main); out_ifindex, mark and protocol feed the rules. */
+/* Route a locally generated packet by the rules, as a flow of the VRF of
+ * its table_id when that is not 0/main (vrf_flow_update); out_ifindex,
+ * mark and protocol feed the rules. */
 bool ip_route_output(const struct pkt *p, int family,
 		     const union pkt_addr *src, const union pkt_addr *dst,
 		     struct fib_result *res);

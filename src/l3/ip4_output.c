@@ -1,6 +1,6 @@
 /* Output of IPv4 packets usnet generates (ICMP errors, echo replies, TCP
- * resets): header checksum, route lookup in the packet's table, MTU,
- * neighbor. */
+ * resets): header checksum, route lookup by the rules (in the packet's VRF
+ * when it has one), MTU, neighbor. */
 #include "l3/ip.h"
 
 #include "core/util.h"
@@ -25,10 +25,8 @@ bool ip_route_output(const struct pkt *p, int family,
 	fl.proto = p->l4_proto;
 	fl.mark = p->mark;
 	fl.hash = ip_flow_hash(family, src->v6, dst->v6, p->l4_proto, 0, 0, 0);
-	if (p->table_id && p->table_id != FIB_TABLE_MAIN) {
-		res->table = p->table_id;
-		return fib_table_lookup(p->table_id, family, dst, fl.hash, res);
-	}
+	if (p->table_id && p->table_id != FIB_TABLE_MAIN)   /* in a VRF */
+		vrf_flow_update(&fl, p->table_id, dev_get(p->out_ifindex), false);
 	return fib_lookup(&fl, res);
 }
 

@@ -1,4 +1,5 @@
 /* VRF device kind (`link add red type vrf table 10`) and its Rx/Tx hooks.
+ * The first VRF created adds the l3mdev rule (priority 1000), as Linux.
  *
  * Enslaving a device (`link set p1 master red`) moves its addresses' local,
  * connected and broadcast routes into the VRF table and makes it route
@@ -18,6 +19,7 @@
 #include "dev/drivers.h"
 #include "fib/fib.h"
 #include "fib/fib_exc.h"
+#include "fib/fib_rules.h"
 #include "l2/eth.h"
 #include "l2/neigh.h"
 #include "ctl/out.h"
@@ -40,14 +42,26 @@ struct dev *vrf_of(const struct dev *d)
 	return NULL;
 }
 
+void vrf_flow_update(struct fib_flow *fl, uint32_t table, const struct dev *d,
+		     bool rx)
+{
+	const struct dev *vrf = d ? vrf_of(d) : NULL;
+
+	fl->l3mdev_table = table;
+	if (vrf)
+		*(rx ? &fl->iif : &fl->oif) = vrf->ifindex;
+}
+
 bool vrf_route_input(const struct dev *in, const struct fib_flow *fl,
 		     struct fib_result *res)
 {
+	struct fib_flow vfl;
+
 	if (!in->l3mdev_table)
 		return fib_lookup(fl, res);
-	res->table = in->l3mdev_table;
-	return fib_table_lookup(in->l3mdev_table, fl->family, &fl->dst,
-				fl->hash, res);
+	vfl = *fl;
+	vrf_flow_update(&vfl, in->l3mdev_table, in, true);
+	return fib_lookup(&vfl, res);
 }
 
 static void vrf_capture(struct dev *vrf, struct pkt *p, const uint8_t *eh,
@@ -186,6 +200,10 @@ static struct dev *vrf_create(const char *name, int argc, char **argv,
 				 table, o->name);
 			return NULL;
 		}
+	}
+	if (fib_rules_l3mdev_install() < 0) {   /* Linux: with the first VRF */
+		snprintf(err, 256, "vrf: out of memory adding the l3mdev rule");
+		return NULL;
 	}
 	d = dev_alloc(name, &vrf_ops, sizeof(*vp));
 	if (!d) {

@@ -2,17 +2,17 @@
  * route in that table on receive (Rx hook), and packets usnet generates for
  * them do the real lookup in that table and then pass through the VRF
  * device's transmit path (Tx hook), so capture on the VRF device sees both
- * directions — symmetric, as Linux since the "vrf tx hook" series. */
+ * directions — symmetric, as Linux since the "vrf tx hook" series.
+ *
+ * Lookups of VRF flows go through the policy rules (fib_rules.h): the
+ * l3mdev rule, added with the first VRF, searches the VRF's table, and rules
+ * before it (`iif red`, `oif red`, ...) can steer a VRF's traffic elsewhere. */
 #ifndef USNET_L3_VRF_H
 #define USNET_L3_VRF_H
 
 #include <stdbool.h>
 
 #include "core/pkt.h"
-
-/* The priority Linux gives its l3mdev rule; `route get` reports it for
- * lookups the VRF Rx hook made. */
-#define VRF_L3MDEV_RULE_PRIO 1000u
 
 struct dev;
 struct fib_flow;
@@ -22,9 +22,19 @@ struct fib_result;
  * or control thread. */
 struct dev *vrf_of(const struct dev *d);
 
-/* Rx hook: route a received flow in the table of in's VRF, or by the policy
- * rules when in is in no VRF. A miss in a VRF table ends the lookup: nothing
- * falls back to the main table unless a route leaks it. */
+/* Make fl a flow of the VRF whose table is `table` (Linux's
+ * l3mdev_update_flow): set fl->l3mdev_table and, when d (a member or the
+ * VRF itself; may be NULL) is in a VRF, fl->iif (rx: received) or fl->oif
+ * (!rx: generated) to that VRF device's ifindex, so rules naming the VRF
+ * device match. Never fails. RCU reader or control thread. */
+void vrf_flow_update(struct fib_flow *fl, uint32_t table, const struct dev *d,
+		     bool rx);
+
+/* Rx hook: route a flow received on `in` by the policy rules, as a flow of
+ * in's VRF when it is in one (vrf_flow_update on a copy of fl). With the
+ * default rules that is the VRF table only, and a miss there ends the
+ * lookup: nothing falls back to the main table unless a rule or a leaked
+ * route says so. false = no route. RCU reader, any thread. */
 bool vrf_route_input(const struct dev *in, const struct fib_flow *fl,
 		     struct fib_result *res);
 

@@ -852,6 +852,103 @@ static void test_route_get_rules(void **state)
 	bad("route get 10.9.0.1 dscp 64", "'64'");
 }
 
+/* VRF flows walk the rules: the l3mdev rule comes with the first VRF,
+ * `route get` names the rule that decided (1000 or a user rule steering
+ * the VRF's traffic by iif/oif red), `l3mdev` can be deleted and added. */
+static void test_rule_vrf(void **state)
+{
+	char *s;
+
+	(void)state;
+	ok("link add n0 type null");
+	ok("link add n1 type null");
+	ok("link set n0 up");
+	ok("link set n1 up");
+	ok("addr add 10.1.0.1/24 dev n0");
+	ok("addr add 10.2.0.1/24 dev n1");
+	s = run("rule show all");
+	assert_lacks(s, "l3mdev");
+	free(s);
+	ok("link add red type vrf table 10");
+	ok("link set n0 master red");
+	ok("link set red up");
+	s = run("rule show");
+	assert_string_equal(s, "0:\tfrom all lookup local\n"
+			       "1000:\tfrom all lookup [l3mdev-table]\n"
+			       "32766:\tfrom all lookup main\n"
+			       "32767:\tfrom all lookup default\n");
+	free(s);
+	s = run("rule -6 show");
+	assert_contains(s, "1000:\tfrom all lookup [l3mdev-table]\n");
+	free(s);
+	s = run_json("rule show");
+	assert_contains(s, "{\"priority\":1000,\"src\":\"all\",\"l3mdev\":true}");
+	free(s);
+	ok("route add 10.9.0.0/16 via 10.1.0.2 dev n0 table 10");
+	ok("route add 10.8.0.0/16 via 10.2.0.2 dev n1");   /* main only */
+
+	s = run("route get 10.9.0.1 vrf red");
+	assert_string_equal(s, "10.9.0.1 via 10.1.0.2 dev n0 table 10 src 10.1.0.1 rule 1000\n");
+	free(s);
+	s = run("route get 10.9.0.1 iif n0");
+	assert_string_equal(s, "10.9.0.1 via 10.1.0.2 dev n0 table 10 src 10.1.0.1 iif n0 rule 1000\n");
+	free(s);
+	s = run_json("route get 10.9.0.1 iif n0");
+	assert_contains(s, "\"rule\":1000,\"rule_action\":\"l3mdev\"");
+	free(s);
+	s = run("route get 10.8.0.1");                     /* not a VRF flow */
+	assert_contains(s, "table main");
+	assert_contains(s, " rule 32766\n");
+	free(s);
+	bad("route get 10.8.0.1 vrf red", "no route to 10.8.0.1 in vrf red");
+	bad("route get 10.8.0.1 iif n0", "no route to 10.8.0.1 in vrf red");
+	bad("route get 10.9.0.1 vrf red iif n1", "iif n1 is not in vrf red");
+	bad("route get 10.9.0.1 vrf red oif n1", "oif n1 is not in vrf red");
+
+	/* user rules before 1000 see the VRF device as iif / oif */
+	ok("rule add pref 500 iif red ipproto tcp dport 5201 lookup main");
+	s = run("route get 10.8.0.1 iif n0 ipproto tcp dport 5201");
+	assert_string_equal(s, "10.8.0.1 via 10.2.0.2 dev n1 table main src 10.2.0.1 iif n0 rule 500\n");
+	free(s);
+	bad("route get 10.8.0.1 iif n0 ipproto tcp dport 80", "in vrf red");
+	bad("route get 10.8.0.1 vrf red ipproto tcp dport 5201", "in vrf red");
+	ok("rule add pref 600 oif red to 10.8.0.0/16 lookup main");
+	s = run("route get 10.8.0.1 vrf red");
+	assert_contains(s, "table main");
+	assert_contains(s, " rule 600\n");
+	free(s);
+	s = run("route get 10.8.0.1 oif n0");              /* oif in red */
+	assert_contains(s, " rule 600\n");
+	free(s);
+
+	/* the l3mdev rule: bad lines change nothing; deleted, VRF flows go
+	 * on to main; a second VRF does not bring it back */
+	bad("rule add l3mdev lookup 10", "more than one action");
+	bad("rule add l3mdev table 10", "more than one action");
+	bad("rule add pref 1000 l3mdev", "exists");
+	bad("rule del pref 1001 l3mdev", "no such rule");
+	ok("rule del pref 1000 l3mdev");
+	ok("rule -6 del l3mdev");
+	s = run("route get 10.8.0.1 iif n0");
+	assert_contains(s, "table main");
+	assert_contains(s, " rule 32766\n");
+	free(s);
+	bad("route get 10.9.0.1 iif n0", "in vrf red");   /* table 10 unused */
+	ok("link add blue type vrf table 20");
+	s = run("rule show all");
+	assert_lacks(s, "l3mdev");
+	free(s);
+	ok("rule add pref 1000 l3mdev");
+	s = run("route get 10.9.0.1 iif n0");
+	assert_contains(s, "table 10");
+	assert_contains(s, " rule 1000\n");
+	free(s);
+	s = run("rule show");
+	assert_contains(s, "600:\tfrom all to 10.8.0.0/16 oif red lookup main\n"
+			   "1000:\tfrom all lookup [l3mdev-table]\n");
+	free(s);
+}
+
 /* The multipath hash policy sysctls and what `route get` picks with them:
  * L3 keeps every port of a source/destination pair on one nexthop, L4
  * spreads them; weights count. */
@@ -1185,6 +1282,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nexthop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_route_get_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rule_vrf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multipath_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_route_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_neigh, setup, teardown),

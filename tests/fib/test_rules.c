@@ -1,7 +1,8 @@
 /* Unit tests of policy rules (src/fib/fib_rules.c): the ipproto, port
  * range and dscp selectors, goto (forward only, unresolved targets
  * ignored), validation, the rule reported by fib_rules_lookup_trace(),
- * rules following device names, and lookups racing with rule changes. */
+ * rules following device names, VRF flows and the l3mdev rule, and lookups
+ * racing with rule changes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -374,6 +375,306 @@ static void test_dev_events(void **state)
 	assert_int_equal(decide(&fl, NULL), 300);
 }
 
+/* ---- VRF flows and the l3mdev rule ---- */
+
+#define VRF_TABLE 10u
+#define VRF_IFINDEX 50u   /* the VRF device */
+
+/* A route to prefix/plen in `table` out of ifindex == table. */
+static void table_route(uint32_t table, const char *prefix, uint8_t plen)
+{
+	struct fib_route r;
+	char err[256] = "";
+
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET;
+	r.type = FIB_UNICAST;
+	r.proto = FIB_PROTO_STATIC;
+	r.table = table;
+	r.plen = plen;
+	r.prefix = addr(AF_INET, prefix);
+	r.nnh = 1;
+	r.nh[0].ifindex = table;
+	r.nh[0].weight = 1;
+	assert_int_equal(fib_route_add(&r, FIB_F_EXCL, err), 0);
+}
+
+/* The VRF table knows 10.10.0.0/16 only; the l3mdev rule is installed. */
+static int setup_vrf(void **state)
+{
+	setup(state);
+	table_route(VRF_TABLE, "10.10.0.0", 16);
+	assert_int_equal(fib_rules_l3mdev_install(), 0);
+	return 0;
+}
+
+/* A flow to dst received in the VRF (iif = the VRF device, as
+ * vrf_flow_update makes it), or generated in it (oif) when !rx. */
+static struct fib_flow vrf_flow(const char *dst, bool rx)
+{
+	struct fib_flow fl = flow("10.1.0.2", IPPROTO_TCP, 40000, 5201, 0);
+
+	fl.dst = addr(AF_INET, dst);
+	fl.l3mdev_table = VRF_TABLE;
+	*(rx ? &fl.iif : &fl.oif) = VRF_IFINDEX;
+	return fl;
+}
+
+static struct fib_rule rule_l3mdev(int family)
+{
+	struct fib_rule r = rule_lookup(FIB_RULE_PRIO_L3MDEV, 0);
+
+	r.family = (uint8_t)family;
+	r.action = FIB_RULE_L3MDEV;
+	return r;
+}
+
+static char *show(int family, bool json)
+{
+	struct ctl_out o;
+	char *s;
+
+	out_init(&o, json);
+	fib_rules_show(&o, family);
+	s = strdup(o.buf);
+	out_fini(&o);
+	assert_non_null(s);
+	return s;
+}
+
+/* VRF flows: a hit in the VRF table at rule 1000, a miss there is final
+ * (main has a default route, never reached); other flows never match the
+ * l3mdev rule. The same with rules before it (no fast path). */
+static void test_l3mdev_match(void **state)
+{
+	struct fib_flow in = vrf_flow("10.10.1.1", true);
+	struct fib_flow miss = vrf_flow("198.51.100.1", true);
+	struct fib_flow out = vrf_flow("10.10.1.1", false);
+	struct fib_flow plain = flow("10.1.0.2", IPPROTO_TCP, 1, 2, 0);
+	struct fib_rule other = rule_lookup(500, 100);
+	uint32_t prio = 0;
+
+	(void)state;
+	plain.dst = addr(AF_INET, "10.10.1.1");
+	for (int pass = 0; pass < 2; pass++) {
+		prio = 0;
+		assert_int_equal(decide(&in, &prio), VRF_TABLE);
+		assert_int_equal(prio, FIB_RULE_PRIO_L3MDEV);
+		assert_int_equal(decide(&out, &prio), VRF_TABLE);
+		assert_int_equal(decide(&miss, NULL), -1);
+		assert_int_equal(decide(&plain, &prio), FIB_TABLE_MAIN);
+		assert_int_equal(prio, FIB_RULE_PRIO_MAIN);
+		/* second pass: a rule before the l3mdev one that these flows
+		 * do not match */
+		other.iif = 99;
+		assert_int_equal(radd(&other), pass == 0 ? 0 : -EEXIST);
+	}
+	/* an l3mdev rule with a selector: other VRF flows go on to main */
+	{
+		struct fib_rule r = rule_l3mdev(AF_INET);
+		struct fib_flow from = vrf_flow("10.10.1.1", true);
+		char err[256] = "";
+
+		assert_int_equal(fib_rule_del(&r, err), 0);
+		r.src = addr(AF_INET, "10.9.0.0");
+		r.src_len = 16;
+		assert_int_equal(radd(&r), 0);
+		from.src = addr(AF_INET, "10.9.0.7");
+		assert_int_equal(decide(&from, &prio), VRF_TABLE);
+		assert_int_equal(prio, FIB_RULE_PRIO_L3MDEV);
+		assert_int_equal(decide(&in, &prio), FIB_TABLE_MAIN);
+		assert_int_equal(prio, FIB_RULE_PRIO_MAIN);
+	}
+}
+
+/* Local lookup rules are skipped for VRF flows (their local routes are in
+ * their table), for the default local rule and for a user one. */
+static void test_l3mdev_local_skip(void **state)
+{
+	struct fib_flow vrf = vrf_flow("10.10.1.1", true);
+	struct fib_flow plain = flow("10.1.0.2", IPPROTO_TCP, 1, 2, 0);
+	struct fib_rule r = rule_lookup(500, FIB_TABLE_LOCAL);
+	uint32_t prio = 0;
+
+	(void)state;
+	table_route(FIB_TABLE_LOCAL, "10.10.1.0", 24);
+	plain.dst = vrf.dst;
+	assert_int_equal(decide(&plain, &prio), FIB_TABLE_LOCAL);
+	assert_int_equal(prio, FIB_RULE_PRIO_LOCAL);
+	assert_int_equal(decide(&vrf, &prio), VRF_TABLE);
+	assert_int_equal(prio, FIB_RULE_PRIO_L3MDEV);
+	r.iif = VRF_IFINDEX;
+	assert_int_equal(radd(&r), 0);
+	assert_int_equal(decide(&vrf, &prio), VRF_TABLE);
+	assert_int_equal(prio, FIB_RULE_PRIO_L3MDEV);
+	/* without the l3mdev rule the walk reaches main, still not local */
+	r = rule_l3mdev(AF_INET);
+	{
+		char err[256] = "";
+
+		assert_int_equal(fib_rule_del(&r, err), 0);
+	}
+	assert_int_equal(decide(&vrf, &prio), FIB_TABLE_MAIN);
+	assert_int_equal(prio, FIB_RULE_PRIO_MAIN);
+}
+
+/* Deleting the l3mdev rule: VRF flows go on to main (Linux); installing
+ * again does not bring it back; `rule add pref 1000 l3mdev` does. */
+static void test_l3mdev_deleted(void **state)
+{
+	struct fib_flow vrf = vrf_flow("10.10.1.1", true);
+	struct fib_flow miss = vrf_flow("198.51.100.1", false);
+	struct fib_rule r = rule_l3mdev(AF_INET);
+	char err[256] = "";
+	char *txt;
+	uint32_t prio = 0;
+
+	(void)state;
+	assert_int_equal(fib_rules_l3mdev_install(), 0);   /* only once */
+	txt = show(0, false);
+	assert_string_equal(txt, "0:\tfrom all lookup local\n"
+				 "1000:\tfrom all lookup [l3mdev-table]\n"
+				 "32766:\tfrom all lookup main\n"
+				 "32767:\tfrom all lookup default\n"
+				 "0:\tfrom all lookup local\n"
+				 "1000:\tfrom all lookup [l3mdev-table]\n"
+				 "32766:\tfrom all lookup main\n"
+				 "32767:\tfrom all lookup default\n");
+	free(txt);
+	r.has_prio = false;   /* `rule del l3mdev` */
+	assert_int_equal(fib_rule_del(&r, err), 0);
+	assert_int_equal(fib_rule_del(&r, err), -ENOENT);
+	assert_int_equal(decide(&vrf, &prio), FIB_TABLE_MAIN);
+	assert_int_equal(prio, FIB_RULE_PRIO_MAIN);
+	assert_int_equal(decide(&miss, &prio), FIB_TABLE_MAIN);
+	assert_int_equal(fib_rules_l3mdev_install(), 0);
+	assert_int_equal(decide(&vrf, &prio), FIB_TABLE_MAIN);
+	txt = show(AF_INET, false);
+	assert_null(strstr(txt, "l3mdev"));
+	free(txt);
+	r = rule_l3mdev(AF_INET);
+	assert_int_equal(radd(&r), 0);
+	assert_int_equal(radd(&r), -EEXIST);
+	assert_int_equal(decide(&vrf, &prio), VRF_TABLE);
+	assert_int_equal(prio, FIB_RULE_PRIO_L3MDEV);
+	assert_int_equal(decide(&miss, NULL), -1);
+	/* the IPv6 one was never touched */
+	txt = show(AF_INET6, false);
+	assert_non_null(strstr(txt, "1000:\tfrom all lookup [l3mdev-table]\n"));
+	free(txt);
+}
+
+/* Rules before the l3mdev one see the VRF device as iif (received) or oif
+ * (generated): steering a service to another table, leaking to main. */
+static void test_l3mdev_iif_oif(void **state)
+{
+	struct fib_rule r = rule_lookup(500, 200);
+	struct fib_flow in = vrf_flow("10.10.1.1", true);
+	struct fib_flow gen = vrf_flow("10.10.1.1", false);
+	struct fib_flow leak = vrf_flow("198.51.100.1", true);
+	uint32_t prio = 0;
+
+	(void)state;
+	r.iif = VRF_IFINDEX;
+	r.src = addr(AF_INET, "10.1.0.0");
+	r.src_len = 24;
+	r.ipproto = IPPROTO_TCP;
+	r.dport_lo = r.dport_hi = 5201;
+	assert_int_equal(radd(&r), 0);
+	assert_int_equal(decide(&in, &prio), 200);
+	assert_int_equal(prio, 500);
+	assert_int_equal(decide(&gen, &prio), VRF_TABLE);   /* iif 0 */
+	in.dport = 80;
+	assert_int_equal(decide(&in, &prio), VRF_TABLE);
+	assert_int_equal(prio, FIB_RULE_PRIO_L3MDEV);
+
+	r = rule_lookup(600, 300);
+	r.oif = VRF_IFINDEX;
+	assert_int_equal(radd(&r), 0);
+	assert_int_equal(decide(&gen, &prio), 300);
+	assert_int_equal(prio, 600);
+	assert_int_equal(decide(&in, NULL), VRF_TABLE);
+
+	/* leak to main: only the destinations main has, only for this VRF */
+	leak.dport = 53;               /* not the service of rule 500 */
+	assert_int_equal(decide(&leak, NULL), -1);
+	r = rule_lookup(0, FIB_TABLE_MAIN);
+	r.has_prio = false;            /* Linux: one below the first rule
+					* after 0, here 500 */
+	r.iif = VRF_IFINDEX;
+	r.dst = addr(AF_INET, "198.51.100.0");
+	r.dst_len = 24;
+	assert_int_equal(radd(&r), 0);
+	assert_int_equal(decide(&leak, &prio), FIB_TABLE_MAIN);
+	assert_int_equal(prio, 499);
+	leak.iif = VRF_IFINDEX + 1;    /* another VRF */
+	assert_int_equal(decide(&leak, NULL), -1);
+}
+
+/* `l3mdev` takes no table; show in text and JSON. */
+static void test_l3mdev_show(void **state)
+{
+	struct fib_rule r = rule_l3mdev(AF_INET);
+	char err[256] = "";
+	char *txt;
+
+	(void)state;
+	r.table = 100;
+	r.prio = 1500;
+	assert_int_equal(fib_rule_add(&r, err), -EINVAL);
+	assert_non_null(strstr(err, "l3mdev rule takes no table"));
+	txt = show(AF_INET, false);
+	assert_null(strstr(txt, "1500"));
+	free(txt);
+	r.table = 0;
+	r.iif = VRF_IFINDEX;
+	snprintf(r.iif_name, sizeof(r.iif_name), "red");
+	assert_int_equal(radd(&r), 0);
+	txt = show(AF_INET, false);
+	assert_non_null(strstr(txt, "1000:\tfrom all lookup [l3mdev-table]\n"
+				    "1500:\tfrom all iif red lookup [l3mdev-table]\n"));
+	free(txt);
+	txt = show(AF_INET, true);
+	assert_non_null(strstr(txt, "{\"priority\":1000,\"src\":\"all\",\"l3mdev\":true}"));
+	assert_non_null(strstr(txt, "\"priority\":1500"));
+	assert_null(strstr(txt, "\"table\":\"10\""));
+	free(txt);
+}
+
+/* The tables flows in no VRF search, for batched lookups: the default
+ * ones, unchanged by the l3mdev rule, none once a rule has a selector. */
+static void test_plain_tables(void **state)
+{
+	uint32_t t[FIB_RULES_PLAIN_MAX];
+	struct fib_rule r = rule_lookup(100, 100);
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(fib_rules_plain_tables(AF_INET, t, 8), 3);
+	assert_int_equal(t[0], FIB_TABLE_LOCAL);
+	assert_int_equal(t[1], FIB_TABLE_MAIN);
+	assert_int_equal(t[2], FIB_TABLE_DEFAULT);
+	assert_int_equal(fib_rules_plain_tables(AF_INET, t, 2), 0);  /* max */
+	assert_int_equal(fib_rules_plain_tables(AF_UNIX, t, 8), 0);
+	assert_int_equal(fib_rules_l3mdev_install(), 0);
+	assert_int_equal(fib_rules_plain_tables(AF_INET6, t, 8), 3);
+	assert_int_equal(radd(&r), 0);
+	assert_int_equal(fib_rules_plain_tables(AF_INET, t, 8), 4);
+	assert_int_equal(t[1], 100);
+	assert_int_equal(t[2], FIB_TABLE_MAIN);
+	r = rule_lookup(200, 200);
+	r.ipproto = IPPROTO_UDP;
+	assert_int_equal(radd(&r), 0);
+	assert_int_equal(fib_rules_plain_tables(AF_INET, t, 8), 0);
+	assert_int_equal(fib_rule_del(&r, err), 0);
+	assert_int_equal(fib_rules_plain_tables(AF_INET, t, 8), 4);
+	r = rule_lookup(300, 0);
+	r.action = FIB_RULE_BLACKHOLE;
+	assert_int_equal(radd(&r), 0);
+	assert_int_equal(fib_rules_plain_tables(AF_INET, t, 8), 0);
+	assert_int_equal(fib_rules_plain_tables(AF_INET6, t, 8), 3);
+}
+
 /* ---- readers while rules change ---- */
 
 struct race {
@@ -446,6 +747,14 @@ int main(void)
 		T(test_validation),
 		T(test_dev_events),
 		T(test_concurrent),
+#undef T
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_vrf, teardown)
+		T(test_l3mdev_match),
+		T(test_l3mdev_local_skip),
+		T(test_l3mdev_deleted),
+		T(test_l3mdev_iif_oif),
+		T(test_l3mdev_show),
+		T(test_plain_tables),
 #undef T
 	};
 
