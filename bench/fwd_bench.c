@@ -12,12 +12,26 @@
  * CLOCK_MONOTONIC and cycles from the TSC, whose frequency is measured
  * against the clock, not assumed. After every forwarding run the packets
  * counted at the sink must equal the packets generated; otherwise the drop
- * reasons of every device are printed and the exit status is 1. */
+ * reasons of every device are printed and the exit status is 1.
+ *
+ * Full-table rows ("ipv4 10rt" / "ipv4 full", and IPv6): the same traffic,
+ * first with ~10 routes, then with the real Internet table (--prefixes,
+ * default ../shared/data/prefixes.txt.gz) loaded into main through the FIB
+ * batch path `route load` uses (fib_batch_begin, fib_route_add per line,
+ * fib_batch_commit). Each table prefix goes via one of TABLE_GWS gateways
+ * on the sink's subnet (all with static neighbors). The traffic has
+ * TABLE_SAMPLE distinct destinations, each a random prefix of the table
+ * with random host bits (as bench/fib_bench.c's "in-table" sample), written
+ * into the generated packets (IPv4 header checksum recomputed; the UDP
+ * checksum is left stale, forwarding does not read it); the writing is
+ * part of "alloc" too, so fwd = total - alloc stays the forwarding cost. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <arpa/inet.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <urcu-qsbr.h>
@@ -28,14 +42,20 @@
 #include "dev/dev.h"
 #include "dev/driver.h"
 #include "fib/fib.h"
+#include "fib/fib_fwd.h"
+#include "fib/nexthop.h"
 #include "l2/neigh.h"
 #include "l3/addr.h"
+#include "offload/csum.h"
 
 #define BENCH_ERR 256
 #define BENCH_MAX_RUNS 15
 #define BENCH_MAX_BURSTS 8
 #define YARDSTICK_CYCLES 200.0  /* full IPv4 path, best userspace routers */
 #define YARDSTICK_MPPS 12.0     /* ~200 cycles at 2.4 GHz */
+#define TABLE_GWS 8u             /* gateways of the full-table routes */
+#define TABLE_SAMPLE (1u << 20)  /* distinct destinations per family */
+#define TABLE_FILE "../shared/data/prefixes.txt.gz"
 
 static const uint8_t NH_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 
@@ -44,6 +64,10 @@ struct bench_opts {
 	unsigned runs;
 	unsigned nbursts;
 	unsigned bursts[BENCH_MAX_BURSTS];
+	const char *prefixes;   /* full-table file; NULL: no full-table rows */
+	bool table_only;        /* only the full-table rows (profiling) */
+	unsigned ntbursts;      /* bursts of the full-table rows */
+	unsigned tbursts[BENCH_MAX_BURSTS];
 };
 
 /* One scenario: a generator port feeding the shared sink. */
@@ -58,22 +82,25 @@ struct scenario {
 	uint32_t vrf_table;     /* 0, or: ports enslaved to a VRF with this table */
 	struct dev *gen;
 	struct dev *sink;       /* the shared sink, or the VRF's own */
+	/* full-table traffic: destinations written into every packet */
+	const union pkt_addr *dst;
+	size_t ndst, next_dst;
 };
 
 static struct scenario scenarios[] = {
 	{ "ipv4 64B", AF_INET,
 	  "src 10.1.0.2 dst 198.18.0.2 size 64 flows 256",
 	  "10.1.0.1/24", "10.2.0.1/24", "198.18.0.0/15", "10.2.0.2", 0, NULL,
-	  NULL },
+	  NULL, NULL, 0, 0 },
 	{ "ipv6 64B", AF_INET6,
 	  "src 2001:db8:1::2 dst 2001:db8:ff::2 size 64 flows 256",
 	  "2001:db8:1::1/64", "2001:db8:2::1/64", "2001:db8:ff::/48",
-	  "2001:db8:2::2", 0, NULL, NULL },
+	  "2001:db8:2::2", 0, NULL, NULL, NULL, 0, 0 },
 	/* the same IPv4 path with both ports in VRF red: the l3mdev cost */
 	{ "ipv4 vrf", AF_INET,
 	  "src 10.1.0.2 dst 198.18.0.2 size 64 flows 256",
 	  "10.1.0.1/24", "10.2.0.1/24", "198.18.0.0/15", "10.2.0.2", 10,
-	  NULL, NULL },
+	  NULL, NULL, NULL, 0, 0 },
 };
 
 static struct dev *sink;
@@ -265,12 +292,36 @@ static double tsc_per_ns(void)
 
 enum mode { MODE_ALLOC, MODE_FWD };
 
-/* One burst: generate up to `burst` packets and consume them. */
-static uint16_t one_burst(struct dev *g, enum mode m, unsigned burst)
+/* Write the scenario's next destinations into the n packets (full-table
+ * traffic); frames start at the Ethernet header, as the generator makes
+ * them. */
+static void stamp_dst(struct scenario *sc, struct pkt **p, uint16_t n)
 {
+	for (uint16_t i = 0; i < n; i++) {
+		const union pkt_addr *d = &sc->dst[sc->next_dst];
+		uint8_t *ip = p[i]->data + 14;
+
+		if (++sc->next_dst == sc->ndst)
+			sc->next_dst = 0;
+		if (sc->family == AF_INET6) {
+			memcpy(ip + 24, d->v6, 16);
+			continue;
+		}
+		memcpy(ip + 16, &d->v4, 4);
+		put_be16(ip + 10, 0);
+		put_be16(ip + 10, csum_ip4_header(ip, 20));
+	}
+}
+
+/* One burst: generate up to `burst` packets and consume them. */
+static uint16_t one_burst(struct scenario *sc, enum mode m, unsigned burst)
+{
+	struct dev *g = sc->gen;
 	struct pkt_vec v;
 
 	v.n = g->ops->rx_burst(g, v.p, (uint16_t)burst);
+	if (sc->dst)
+		stamp_dst(sc, v.p, v.n);
 	if (m == MODE_ALLOC) {
 		for (uint16_t i = 0; i < v.n; i++)
 			pkt_free(v.p[i]);
@@ -284,7 +335,7 @@ static uint16_t one_burst(struct dev *g, enum mode m, unsigned burst)
 	return v.n;
 }
 
-static struct sample run_once(struct dev *g, enum mode m, unsigned burst,
+static struct sample run_once(struct scenario *sc, enum mode m, unsigned burst,
 			      double seconds)
 {
 	unsigned per_check = burst >= 256 ? 1 : 256 / burst;
@@ -296,7 +347,7 @@ static struct sample run_once(struct dev *g, enum mode m, unsigned burst,
 	deadline = t0 + (uint64_t)(seconds * 1e9);
 	do {
 		for (unsigned i = 0; i < per_check; i++)
-			s.pkts += one_burst(g, m, burst);
+			s.pkts += one_burst(sc, m, burst);
 		t = time_ns();
 		wk.now_ms = t / 1000000ull;
 	} while (t < deadline);
@@ -374,29 +425,19 @@ static void print_drops(const struct snapshot *a, const struct snapshot *b)
 		       (unsigned long long)(b->queued - a->queued));
 }
 
-/* The sink of the scenario whose generator is g. */
-static struct dev *sc_sink(const struct dev *g)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++)
-		if (scenarios[i].gen == g)
-			return scenarios[i].sink;
-	return sink;
-}
-
 /* Generated vs arrived over one scenario's forwarding runs. */
 struct tally {
 	uint64_t generated, arrived;
 };
 
 /* Check conservation between two snapshots around forwarding runs on g. */
-static bool check_tally(struct dev *g, const struct snapshot *a,
+static bool check_tally(const struct scenario *sc, const struct snapshot *a,
 			const struct snapshot *b, uint64_t generated,
 			struct tally *t)
 {
-	uint64_t gen_rx = b->st[g->ifindex].rx_packets -
-			  a->st[g->ifindex].rx_packets;
-	uint64_t arrived = b->st[sc_sink(g)->ifindex].tx_packets -
-			   a->st[sc_sink(g)->ifindex].tx_packets;
+	uint32_t g = sc->gen->ifindex, k = sc->sink->ifindex;
+	uint64_t gen_rx = b->st[g].rx_packets - a->st[g].rx_packets;
+	uint64_t arrived = b->st[k].tx_packets - a->st[k].tx_packets;
 
 	t->generated = generated;
 	t->arrived = arrived;
@@ -417,15 +458,15 @@ struct row {
 	bool ok;
 };
 
-static struct figure measure(struct dev *g, enum mode m, unsigned burst,
+static struct figure measure(struct scenario *sc, enum mode m, unsigned burst,
 			     const struct bench_opts *o, uint64_t *pkts)
 {
 	struct sample s[BENCH_MAX_RUNS];
 
 	/* Warm caches and pools; not counted in the figure. */
-	*pkts = run_once(g, m, burst, o->seconds < 0.5 ? o->seconds : 0.5).pkts;
+	*pkts = run_once(sc, m, burst, o->seconds < 0.5 ? o->seconds : 0.5).pkts;
 	for (unsigned i = 0; i < o->runs; i++) {
-		s[i] = run_once(g, m, burst, o->seconds);
+		s[i] = run_once(sc, m, burst, o->seconds);
 		*pkts += s[i].pkts;
 	}
 	return summarize(s, o->runs);
@@ -444,21 +485,28 @@ static bool check_leak(const char *what, uint64_t before)
 	return false;
 }
 
+/* alloc: the generator-alone figure when already measured for this traffic
+ * and burst, NULL to measure it here. */
 static struct row bench_row(struct scenario *sc, unsigned burst,
-			    const struct bench_opts *o)
+			    const struct bench_opts *o,
+			    const struct figure *alloc)
 {
 	static struct snapshot a, b;
 	uint64_t live = pkt_pool_outstanding(), n;
-	bool alloc_ok;
+	bool alloc_ok = true;
 	struct row r;
 
-	r.alloc = measure(sc->gen, MODE_ALLOC, burst, o, &n);
-	alloc_ok = check_leak("generator alone", live);
+	if (alloc) {
+		r.alloc = *alloc;
+	} else {
+		r.alloc = measure(sc, MODE_ALLOC, burst, o, &n);
+		alloc_ok = check_leak("generator alone", live);
+	}
 	live = pkt_pool_outstanding();
 	snap(&a);
-	r.fwd = measure(sc->gen, MODE_FWD, burst, o, &n);
+	r.fwd = measure(sc, MODE_FWD, burst, o, &n);
 	snap(&b);
-	r.ok = check_tally(sc->gen, &a, &b, n, &r.tally);
+	r.ok = check_tally(sc, &a, &b, n, &r.tally);
 	r.ok &= check_leak("forwarding", live) && alloc_ok;
 	return r;
 }
@@ -512,6 +560,340 @@ static void print_row(const struct scenario *sc, unsigned burst,
 	       (unsigned long long)r->tally.generated, r->ok ? "" : "  FAIL");
 }
 
+/* -------------------------------------------------------- full-table rows */
+
+/* A prefix of the table file. */
+struct tpfx {
+	union pkt_addr a;
+	uint8_t len;
+};
+
+struct table_set {
+	struct tpfx *p;
+	size_t n, cap;
+};
+
+static uint64_t rng = 0x853c49e6748fea9bull;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void table_push(struct table_set *t, const struct tpfx *x)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 65536;
+		t->p = realloc(t->p, t->cap * sizeof(*t->p));
+		if (!t->p)
+			die("table", "out of memory");
+	}
+	t->p[t->n++] = *x;
+}
+
+/* Read the table file (lines PREFIX/LEN, gzip'ed); false when it cannot be
+ * read (the full-table rows are then skipped). */
+static bool table_read(const char *file, struct table_set *t4,
+		       struct table_set *t6)
+{
+	char cmd[600], line[128], *slash, *end;
+	struct tpfx x;
+	FILE *f;
+	long len;
+
+	if (access(file, R_OK) != 0)
+		return false;
+	snprintf(cmd, sizeof(cmd), "gzip -dc '%s'", file);
+	f = popen(cmd, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		bool v6;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		slash = strchr(line, '/');
+		if (!slash)
+			continue;
+		*slash = '\0';
+		len = strtol(slash + 1, &end, 10);
+		v6 = strchr(line, ':') != NULL;
+		memset(&x, 0, sizeof(x));
+		if (*end || len < 0 || len > (v6 ? 128 : 32) ||
+		    inet_pton(v6 ? AF_INET6 : AF_INET, line, &x.a) != 1)
+			continue;
+		x.len = (uint8_t)len;
+		fib_prefix_mask(v6 ? AF_INET6 : AF_INET, &x.a, x.len);
+		table_push(v6 ? t6 : t4, &x);
+	}
+	return pclose(f) == 0 && t4->n && t6->n;
+}
+
+/* Gateway i of the full-table routes, on the sink's subnet. */
+static union pkt_addr table_gw(int family, unsigned i)
+{
+	union pkt_addr a;
+	char buf[64];
+	unsigned plen;
+
+	snprintf(buf, sizeof(buf), family == AF_INET ? "10.2.0.%u" :
+		 "2001:db8:2::%x", 0x10 + i);
+	parse_prefix(family, buf, &a, &plen);
+	return a;
+}
+
+static unsigned table_gw_of(const struct tpfx *x)
+{
+	uint64_t h = x->len;
+
+	for (unsigned i = 0; i < 16; i++)
+		h = (h ^ x->a.v6[i]) * 0x100000001b3ull;
+	return (unsigned)((h >> 32) % TABLE_GWS);
+}
+
+/* prefix/len via gateway gw on the sink, added with flags; the error
+ * (-errno) is returned, not fatal. */
+static int table_route(int family, const struct tpfx *x, unsigned gw,
+		       unsigned flags)
+{
+	struct fib_route r = { 0 };
+	char err[BENCH_ERR];
+
+	r.family = (uint8_t)family;
+	r.prefix = x->a;
+	r.plen = x->len;
+	r.type = FIB_UNICAST;
+	r.proto = FIB_PROTO_STATIC;
+	r.scope = FIB_SCOPE_UNIVERSE;
+	r.table = FIB_TABLE_MAIN;
+	r.nnh = 1;
+	r.nh[0].gw = table_gw(family, gw);
+	r.nh[0].has_gw = true;
+	r.nh[0].ifindex = sink->ifindex;
+	r.nh[0].weight = 1;
+	return fib_route_add(&r, flags, err);
+}
+
+/* Can traffic to a random address of x be forwarded to the sink? Unicast,
+ * covered by the ~10 routes, not in our own subnets. */
+static bool table_sampleable(int family, const struct tpfx *x)
+{
+	const uint8_t *b = family == AF_INET ? (const uint8_t *)&x->a.v4
+					     : x->a.v6;
+
+	if (x->len < 8)
+		return false;
+	if (family == AF_INET)
+		return b[0] != 0 && b[0] != 10 && b[0] != 127 && b[0] < 224;
+	return (b[0] & 0xe0) == 0x20 && x->len >= 32 &&
+	       !(b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8);
+}
+
+/* TABLE_SAMPLE destinations: a random sampleable prefix of t, random host
+ * bits. */
+static union pkt_addr *table_sample(int family, const struct table_set *t)
+{
+	unsigned bytes = family == AF_INET ? 4 : 16;
+	union pkt_addr *d = calloc(TABLE_SAMPLE, sizeof(*d));
+	size_t *ok = malloc(t->n * sizeof(*ok)), nok = 0;
+
+	if (!d || !ok)
+		die("table", "out of memory");
+	for (size_t i = 0; i < t->n; i++)
+		if (table_sampleable(family, &t->p[i]))
+			ok[nok++] = i;
+	if (!nok)
+		die("table", "no usable prefix to sample from");
+	for (size_t i = 0; i < TABLE_SAMPLE; i++) {
+		const struct tpfx *x = &t->p[ok[rnd() % nok]];
+		const uint8_t *pa = family == AF_INET ? (const uint8_t *)&x->a.v4
+						      : x->a.v6;
+		uint8_t *a = family == AF_INET ? (uint8_t *)&d[i].v4 : d[i].v6;
+
+		for (unsigned b = 0; b < bytes; b++) {
+			unsigned keep = x->len >= 8 * b + 8 ? 8 :
+					x->len > 8 * b ? x->len - 8 * b : 0;
+			uint8_t m = (uint8_t)(0xff00u >> keep);
+
+			a[b] = (uint8_t)((pa[b] & m) | ((uint8_t)rnd() & ~m));
+		}
+	}
+	free(ok);
+	return d;
+}
+
+/* The ~10 routes: 8 routes of 1/8 of the unicast space (v4: the /3s; v6:
+ * the /6s of 2000::/3), one per gateway, next to the connected ones. */
+static void table_small_routes(int family)
+{
+	for (unsigned i = 0; i < TABLE_GWS; i++) {
+		struct tpfx x;
+
+		memset(&x, 0, sizeof(x));
+		if (family == AF_INET) {
+			x.a.v4 = htonl((uint32_t)i << 29);
+			x.len = 3;
+		} else {
+			x.a.v6[0] = (uint8_t)(0x20 | (i << 2));
+			x.len = 6;
+		}
+		if (table_route(family, &x, i, FIB_F_EXCL) < 0)
+			die("table", "cannot add the small routes");
+	}
+}
+
+/* Resident memory of the process, bytes (0 when unknown). */
+static size_t rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long pages = 0, res = 0;
+
+	if (f) {
+		if (fscanf(f, "%lu %lu", &pages, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Load the whole table into main as `route load` does: one FIB batch.
+ * Prefixes already there (duplicates) are counted, not fatal. */
+static void table_load(int family, const struct table_set *t)
+{
+	char err[BENCH_ERR];
+	size_t dup = 0, rss0 = rss_bytes();
+	uint64_t t0 = time_ns();
+
+	if (fib_batch_begin(err) < 0)
+		die("fib_batch_begin", err);
+	for (size_t i = 0; i < t->n; i++) {
+		int rc = table_route(family, &t->p[i], table_gw_of(&t->p[i]),
+				     FIB_F_EXCL);
+
+		if (rc == -EEXIST)
+			dup++;
+		else if (rc < 0)
+			die("table", "fib_route_add failed");
+	}
+	fib_batch_commit();
+	printf("  loaded %zu %s routes into main in %.2f s (one FIB batch, as "
+	       "`route load`; %zu duplicates skipped); RSS +%.0f MiB (%.0f "
+	       "B/route); %zu forwarding objects\n", t->n - dup,
+	       family == AF_INET ? "IPv4" : "IPv6",
+	       (double)(time_ns() - t0) / 1e9, dup,
+	       (double)(rss_bytes() - rss0) / 1048576.0,
+	       (double)(rss_bytes() - rss0) / (double)(t->n - dup),
+	       fib_fwd_count());
+}
+
+/* A generator port with the small routes and the gateways' neighbors. */
+static void table_setup(struct scenario *sc, const char *gen_name)
+{
+	sc->gen = make_dev("gen", gen_name, sc->gen_args);
+	sc->sink = sink;
+	add_addr(sc->gen, sc->family, sc->port_addr);
+	for (unsigned i = 0; i < TABLE_GWS; i++) {
+		union pkt_addr gw = table_gw(sc->family, i);
+		int rc = neigh_add_static(sink, sc->family, &gw, NH_MAC);
+
+		if (rc < 0)
+			die("table neighbor", strerror(-rc));
+	}
+	table_small_routes(sc->family);
+}
+
+static struct scenario table_scen[] = {
+	{ "ipv4 10rt", AF_INET,
+	  "src 10.3.0.2 dst 198.18.0.2 size 64 flows 256", "10.3.0.1/24",
+	  NULL, NULL, NULL, 0, NULL, NULL, NULL, 0, 0 },
+	{ "ipv6 10rt", AF_INET6,
+	  "src 2001:db8:3::2 dst 2001:db8:ff::2 size 64 flows 256",
+	  "2001:db8:3::1/64", NULL, NULL, NULL, 0, NULL, NULL, NULL, 0, 0 },
+};
+
+/* One family: the traffic with ~10 routes, then with the full table; rows
+ * for each burst and the ratio. false when a row failed. */
+static bool table_family(struct scenario *sc, const struct table_set *t,
+			 const struct bench_opts *o)
+{
+	struct row small[BENCH_MAX_BURSTS], full[BENCH_MAX_BURSTS];
+	struct figure alloc[BENCH_MAX_BURSTS];
+	uint64_t n;
+	bool ok = true;
+	const char *fam = sc->family == AF_INET ? "ipv4" : "ipv6";
+	static char name[2][16];
+
+	snprintf(name[0], sizeof(name[0]), "%s full", fam);
+	snprintf(name[1], sizeof(name[1]), "%s 10rt", fam);
+	sc->dst = table_sample(sc->family, t);
+	sc->ndst = TABLE_SAMPLE;
+	for (unsigned k = 0; k < o->ntbursts; k++) {
+		alloc[k] = measure(sc, MODE_ALLOC, o->tbursts[k], o, &n);
+		sc->name = name[1];
+		small[k] = bench_row(sc, o->tbursts[k], o, &alloc[k]);
+		print_row(sc, o->tbursts[k], &small[k]);
+		fflush(stdout);
+		ok &= small[k].ok;
+	}
+	rcu_thread_offline();
+	table_load(sc->family, t);
+	rcu_thread_online();
+	sc->name = name[0];
+	for (unsigned k = 0; k < o->ntbursts; k++) {
+		full[k] = bench_row(sc, o->tbursts[k], o, &alloc[k]);
+		print_row(sc, o->tbursts[k], &full[k]);
+		fflush(stdout);
+		ok &= full[k].ok;
+	}
+	for (unsigned k = 0; k < o->ntbursts; k++)
+		printf("  %s burst %u: full table / 10 routes: total %.1f / %.1f "
+		       "cyc/pkt = %.2fx (%.2f vs %.2f Mpps); fwd %.1f / %.1f "
+		       "cyc/pkt = %.2fx\n", fam, o->tbursts[k],
+		       full[k].fwd.cyc_pp, small[k].fwd.cyc_pp,
+		       full[k].fwd.cyc_pp / small[k].fwd.cyc_pp,
+		       full[k].fwd.mpps, small[k].fwd.mpps,
+		       full[k].fwd.cyc_pp - full[k].alloc.cyc_pp,
+		       small[k].fwd.cyc_pp - small[k].alloc.cyc_pp,
+		       (full[k].fwd.cyc_pp - full[k].alloc.cyc_pp) /
+		       (small[k].fwd.cyc_pp - small[k].alloc.cyc_pp));
+	free((void *)sc->dst);
+	sc->dst = NULL;
+	return ok;
+}
+
+/* The full-table rows of both families; true when skipped or all good. */
+static bool table_rows(const struct bench_opts *o)
+{
+	struct table_set t4 = { 0 }, t6 = { 0 };
+	bool ok = true;
+
+	if (!o->prefixes || !o->ntbursts)
+		return true;
+	if (!table_read(o->prefixes, &t4, &t6)) {
+		printf("\nfull-table rows skipped: cannot read %s (--prefixes)\n",
+		       o->prefixes);
+		free(t4.p);
+		free(t6.p);
+		return true;
+	}
+	printf("\nfull table (%s: %zu IPv4, %zu IPv6 prefixes) vs ~10 routes, "
+	       "same traffic: %u destinations sampled from the table\n",
+	       o->prefixes, t4.n, t6.n, TABLE_SAMPLE);
+	rcu_thread_offline();
+	table_setup(&table_scen[0], "g8");
+	table_setup(&table_scen[1], "g9");
+	worker_tx_flush(worker_ctl());
+	rcu_thread_online();
+	ok &= table_family(&table_scen[0], &t4, o);
+	ok &= table_family(&table_scen[1], &t6, o);
+	free(t4.p);
+	free(t6.p);
+	return ok;
+}
+
 static void print_yardstick(double best_cyc, double best_mpps, double tpn)
 {
 	printf("\nyardstick: ~%.0f cycles/packet for a full IPv4 forwarding path in the best\n"
@@ -521,29 +903,34 @@ static void print_yardstick(double best_cyc, double best_mpps, double tpn)
 	       best_cyc / YARDSTICK_CYCLES, best_mpps, tpn);
 }
 
-static int parse_bursts(const char *s, struct bench_opts *o)
+static int parse_bursts(const char *s, unsigned *nb, unsigned *bursts)
 {
 	char buf[128], *save = NULL;
 
 	snprintf(buf, sizeof(buf), "%s", s);
-	o->nbursts = 0;
+	*nb = 0;
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		long b = strtol(t, NULL, 10);
-		if (b < 1 || b > (long)PKT_MAX_BURST || o->nbursts == BENCH_MAX_BURSTS)
+		if (b < 1 || b > (long)PKT_MAX_BURST || *nb == BENCH_MAX_BURSTS)
 			return -1;
-		o->bursts[o->nbursts++] = (unsigned)b;
+		bursts[(*nb)++] = (unsigned)b;
 	}
-	return o->nbursts ? 0 : -1;
+	return *nb ? 0 : -1;
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fwd_bench [--seconds S] [--runs N] [--bursts 1,32,256]\n"
+		"                 [--table-bursts 32] [--prefixes FILE] [--no-table]\n"
 		"  --seconds S   duration of one run (default 2)\n"
 		"  --runs N      runs per figure, median reported (default 5, max %d)\n"
-		"  --bursts L    comma-separated burst sizes 1..%u\n",
-		BENCH_MAX_RUNS, PKT_MAX_BURST);
+		"  --bursts L    comma-separated burst sizes 1..%u\n"
+		"  --table-bursts L  burst sizes of the full-table rows (default 32)\n"
+		"  --prefixes F  the full table (default %s)\n"
+		"  --no-table    no full-table rows\n"
+		"  --table-only  only the full-table rows\n",
+		BENCH_MAX_RUNS, PKT_MAX_BURST, TABLE_FILE);
 }
 
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
@@ -552,13 +939,18 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "runs", required_argument, NULL, 'r' },
 		{ "bursts", required_argument, NULL, 'b' },
+		{ "table-bursts", required_argument, NULL, 't' },
+		{ "prefixes", required_argument, NULL, 'p' },
+		{ "no-table", no_argument, NULL, 'n' },
+		{ "table-only", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct bench_opts){ .seconds = 2.0, .runs = 5, .nbursts = 3,
-				  .bursts = { 1, 32, 256 } };
+				  .bursts = { 1, 32, 256 }, .prefixes = TABLE_FILE,
+				  .ntbursts = 1, .tbursts = { 32 } };
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -577,11 +969,27 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			}
 			break;
 		case 'b':
-			if (parse_bursts(optarg, o) < 0) {
+			if (parse_bursts(optarg, &o->nbursts, o->bursts) < 0) {
 				fprintf(stderr, "fwd_bench: --bursts: expected a list of 1..%u, got '%s'\n",
 					PKT_MAX_BURST, optarg);
 				return -1;
 			}
+			break;
+		case 't':
+			if (parse_bursts(optarg, &o->ntbursts, o->tbursts) < 0) {
+				fprintf(stderr, "fwd_bench: --table-bursts: expected a list of 1..%u, got '%s'\n",
+					PKT_MAX_BURST, optarg);
+				return -1;
+			}
+			break;
+		case 'p':
+			o->prefixes = optarg;
+			break;
+		case 'n':
+			o->prefixes = NULL;
+			break;
+		case 'T':
+			o->table_only = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -606,9 +1014,10 @@ int main(int argc, char **argv)
 	setup();
 	tpn = tsc_per_ns();
 	print_header(&o, tpn);
-	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(scenarios) && !o.table_only; i++) {
 		for (unsigned k = 0; k < o.nbursts; k++) {
-			struct row r = bench_row(&scenarios[i], o.bursts[k], &o);
+			struct row r = bench_row(&scenarios[i], o.bursts[k], &o,
+						 NULL);
 			print_row(&scenarios[i], o.bursts[k], &r);
 			fflush(stdout);
 			ok &= r.ok;
@@ -619,7 +1028,9 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	print_yardstick(best_cyc, best_mpps, tpn);
+	if (!o.table_only)
+		print_yardstick(best_cyc, best_mpps, tpn);
+	ok &= table_rows(&o);
 	left = teardown();
 	if (left) {
 		printf("LEAK: %llu packets still allocated at exit\n",

@@ -4,16 +4,18 @@
 # comparison with the Linux kernel (bench/e2e.sh), and prints their tables.
 # See bench/README.md for what is measured and how to read it.
 #
-#   bench/run.sh            both, full length (about 3 + 1.5 minutes)
+#   bench/run.sh            all parts
 #   bench/run.sh fwd|e2e|l2|vrf|fib    one of them (l2: stacked devices,
 #                           vrf: VRF request/response cost, fib: FIB lookups
 #                           vs DPDK)
 #   bench/run.sh check      short runs under ASan/UBSan (build/san): checks
 #                           that the benchmarks run cleanly, not speed
 #
-# Environment: FWD_SECONDS (per run, default 2), FWD_RUNS (default 5),
-# FWD_BURSTS (default 1,32,256), FWD_CPU (CPU to pin fwd_bench to, default
-# the last one), E2E_SECONDS (default 10), LOG_DIR. Exit status: non-zero if
+# Environment: FWD_SECONDS (per run, default 1), FWD_RUNS (default 5),
+# FWD_BURSTS (default 1,32,256), FWD_TABLE_BURSTS (bursts of the full
+# Internet table rows, default 32; "none" skips them), FWD_CPU (CPU to pin
+# fwd_bench to, default the last one), E2E_SECONDS (default 10), LOG_DIR.
+# `bench/run.sh fwd` takes about 2.5 minutes with the defaults. Exit status: non-zero if
 # any part failed; a part that cannot run here (not root) is reported as
 # skipped.
 set -u
@@ -53,7 +55,12 @@ run_e2e() { # build-dir
 	esac
 }
 
-fwd_args=(--seconds "${FWD_SECONDS:-2}" --runs "${FWD_RUNS:-5}" --bursts "${FWD_BURSTS:-1,32,256}")
+fwd_args=(--seconds "${FWD_SECONDS:-1}" --runs "${FWD_RUNS:-5}" --bursts "${FWD_BURSTS:-1,32,256}")
+if [ "${FWD_TABLE_BURSTS:-32}" = none ]; then
+	fwd_args+=(--no-table)
+else
+	fwd_args+=(--table-bursts "${FWD_TABLE_BURSTS:-32}")
+fi
 
 # Stacked-device benchmarks: each bench/l2_bench_*.c measures its device
 # against plain port-to-port forwarding in the same run.

@@ -11,9 +11,13 @@
  *
  * Lookups do not walk the trie: each table and family also has a dataplane
  * LPM structure (fib_lpm.c over lpm4.c / lpm6.c) that maps a prefix to a
- * stable id and the id to the first route of the prefix's current list.
- * table_set() keeps it in step whenever a prefix gains, changes or loses
- * its list.
+ * stable id and the id to the first route of the prefix's current list
+ * and that route's forwarding object (fib_fwd.c: type, MTU, nexthops,
+ * deduplicated and shared by routes), which is all a lookup reads besides
+ * the LPM: the per-prefix route record stays cold. table_set() keeps it in
+ * step whenever a prefix gains, changes or loses its list. Every stored
+ * route holds a reference on its object, dropped when the route is taken
+ * out for good (entry_defer).
  *
  * Tables are created on first use and live until fib_fini(); they hang in a
  * small RCU-published hash (readers) and in an id-sorted list (walks). Table
@@ -37,6 +41,7 @@
 
 #include "core/util.h"
 #include "fib/fib_batch.h"
+#include "fib/fib_fwd.h"
 #include "fib/fib_lpm.h"
 #include "fib/fib_rules.h"
 #include "fib/fib_trie.h"
@@ -57,8 +62,8 @@ struct fib_entry {
 
 /* What the FIB keeps with a stored route, after its last nexthop slot. */
 struct fib_entry_ext {
-	uint32_t wsum;              /* sum of nexthop weights */
 	struct fib_nhobj *nho;      /* nexthop object (`nhid`), else NULL */
+	struct fib_fwd *fwd;        /* its forwarding object (one reference) */
 };
 
 static size_t entry_ext_off(unsigned nnh)
@@ -70,10 +75,29 @@ static size_t entry_ext_off(unsigned nnh)
 	return (off + a - 1) / a * a;
 }
 
-static const struct fib_entry_ext *entry_ext(const struct fib_route *r)
+static struct fib_entry_ext *entry_ext(const struct fib_route *r)
 {
-	return (const struct fib_entry_ext *)(const void *)
-	       ((const char *)r + entry_ext_off(r->nnh));
+	return (struct fib_entry_ext *)(void *)
+	       ((char *)(uintptr_t)r + entry_ext_off(r->nnh));
+}
+
+/* Take stored route r (NULL: none) out for good: it and, with its last
+ * route, its forwarding object are freed after a grace period (gc). */
+static void entry_defer(struct fib_gc *gc, struct fib_route *r)
+{
+	if (!r)
+		return;
+	fib_fwd_put(entry_ext(r)->fwd, gc);
+	fib_gc_defer(gc, r);
+}
+
+/* Free a route that was never published (its object may be shared). */
+static void entry_drop(struct fib_route *r)
+{
+	struct fib_gc gc = { 0 };
+
+	entry_defer(&gc, r);
+	fib_gc_flush(&gc);
 }
 
 /* An open route batch (fib_batch_begin): one undo record per change. */
@@ -239,6 +263,7 @@ static struct fib_table *table_get_or_create(uint32_t id)
 	return t;
 }
 
+/* Shutdown: routes go at once, their objects with fib_fwd_fini(). */
 static void rlist_free_all(struct fib_rlist *rl)
 {
 	for (uint32_t i = 0; i < rl->n; i++)
@@ -274,6 +299,7 @@ void fib_fini(void)
 	}
 	fib_tables = NULL;
 	memset(fib_hash, 0, sizeof(fib_hash));
+	fib_fwd_fini();
 	fib_nh_fini();   /* no route refers to an object any more */
 }
 
@@ -406,7 +432,6 @@ static struct fib_entry *entry_new(const struct fib_route *r, uint32_t table,
 			nh->gw = addr_norm(r->family, &r->nh[i].gw);
 		nh->ifindex = r->nh[i].ifindex;
 		nh->weight = r->nh[i].weight;
-		x->wsum += nh->weight;
 	}
 	return e;
 }
@@ -490,7 +515,8 @@ static int table_set(struct fib_table *t, unsigned fi,
 	int rc;
 
 	if (!rl) {
-		rc = fib_lpm_set(t->lpm[fi], &key->prefix, key->plen, NULL);
+		rc = fib_lpm_set(t->lpm[fi], &key->prefix, key->plen, NULL,
+				 NULL);
 		if (rc == 0)
 			fib_trie_set(trie, &key->prefix, key->plen, NULL, gc);
 		return rc;
@@ -499,7 +525,8 @@ static int table_set(struct fib_table *t, unsigned fi,
 		free(rl);
 		return -ENOMEM;
 	}
-	rc = fib_lpm_set(t->lpm[fi], &key->prefix, key->plen, rl);
+	rc = fib_lpm_set(t->lpm[fi], &key->prefix, key->plen, rl->r[0],
+			 entry_ext(rl->r[0])->fwd);
 	if (rc)   /* only a new prefix fails: take it out again (rl -> gc) */
 		fib_trie_set(trie, &key->prefix, key->plen, NULL, gc);
 	return rc;
@@ -522,7 +549,7 @@ static int publish(struct fib_table *t, unsigned fi,
 	}
 	if (fib_batch)   /* `gone` waits in the undo record */
 		return 0;
-	fib_gc_defer(&gc, gone);
+	entry_defer(&gc, gone);
 	fib_gc_flush(&gc);
 	return 0;
 }
@@ -584,7 +611,7 @@ void fib_batch_commit(void)
 	if (!fib_batch)
 		return;
 	for (size_t i = 0; i < fib_batch->n; i++)
-		fib_gc_defer(&fib_batch->gc, fib_batch->ops[i].removed);
+		entry_defer(&fib_batch->gc, fib_batch->ops[i].removed);
 	batch_end();
 }
 
@@ -628,7 +655,7 @@ static void batch_undo(const struct batch_op *op, struct fib_gc *gc)
 			"a route stays changed");
 		return;
 	}
-	fib_gc_defer(gc, op->added);
+	entry_defer(gc, op->added);
 }
 
 void fib_batch_abort(void)
@@ -731,6 +758,7 @@ int fib_route_add_nh(const struct fib_route *r, uint32_t nhid, unsigned flags,
 	uint32_t table = table_norm(r->table), pos;
 	const unsigned known = FIB_F_EXCL | FIB_F_REPLACE | FIB_F_APPEND;
 	struct fib_nhobj *nho = NULL;
+	struct fib_entry_ext *x;
 	struct fib_route *gone;
 	struct fib_entry *e;
 	struct fib_table *t;
@@ -762,6 +790,13 @@ int fib_route_add_nh(const struct fib_route *r, uint32_t nhid, unsigned flags,
 		free(e);
 		return rc < 0 ? rc : 0;
 	}
+	x = entry_ext(&e->r);
+	x->fwd = fib_fwd_get(&e->r, nho);
+	if (!x->fwd) {
+		free(e);
+		fib_err(err, "out of memory");
+		return -ENOMEM;
+	}
 	if (replace) {
 		rl = rlist_alloc(old->n);
 		if (rl) {
@@ -772,14 +807,14 @@ int fib_route_add_nh(const struct fib_route *r, uint32_t nhid, unsigned flags,
 		rl = rlist_insert(old, pos, &e->r);
 	}
 	if (!rl) {
-		free(e);
+		entry_drop(&e->r);
 		fib_err(err, "out of memory");
 		return -ENOMEM;
 	}
 	gone = replace ? old->r[pos] : NULL;
 	rc = publish(t, family_idx(r->family), &e->r, rl, gone, err);
 	if (rc)
-		free(e);
+		entry_drop(&e->r);
 	else
 		batch_log(t, family_idx(r->family), &e->r, gone, pos);
 	return rc;
@@ -945,7 +980,7 @@ static bool flush_prefix(struct fib_table *t, unsigned fi,
 		return false;
 	for (uint32_t i = 0; i < old->n; i++)
 		if (c->pred(old->r[i], c->arg))
-			fib_gc_defer(gc, old->r[i]);
+			entry_defer(gc, old->r[i]);
 	return true;
 }
 
@@ -993,44 +1028,42 @@ const struct fib_nhobj *fib_route_nhobj(const struct fib_route *r)
 
 /* ---- lookup ---- */
 
-/* The result of route entry e found in table for a flow hash: its own
- * nexthops or its object's (fib_nh_select, hash-threshold); an object that
- * is a blackhole turns the result into a blackhole route. */
-static void entry_result(const struct fib_entry *e, uint32_t hash,
-			 uint32_t table, struct fib_result *res)
+/* The result of route r with forwarding object f found in table for a
+ * flow hash: f's own nexthops or its nexthop object's (fib_nh_select,
+ * hash-threshold); an object that is a blackhole turns the result into a
+ * blackhole route. Reads f, not r. */
+static void entry_result(const struct fib_route *r, const struct fib_fwd *f,
+			 uint32_t hash, uint32_t table, struct fib_result *res)
 {
-	const struct fib_entry_ext *x = entry_ext(&e->r);
 	bool blackhole = false;
 
-	res->route = &e->r;
+	res->route = r;
+	res->fwd = f;
 	res->table = table;
-	if (!x->nho) {
-		res->nh = fib_nh_select(e->r.nh, e->r.nnh, x->wsum, hash);
+	if (!f->nho) {
+		res->nh = fib_nh_select(f->nh, f->nnh, f->wsum, hash);
 		return;
 	}
-	res->nh = fib_nhobj_select(x->nho, hash, &blackhole);
-	if (blackhole)
-		res->route = fib_blackhole_route(e->r.family);
+	res->nh = fib_nhobj_select(f->nho, hash, &blackhole);
+	if (blackhole) {
+		res->route = fib_blackhole_route(f->family);
+		res->fwd = fib_fwd_static(f->family, FIB_BLACKHOLE);
+	}
 }
 
 bool fib_table_lookup(uint32_t table, int family, const union pkt_addr *dst,
 		      uint32_t hash, struct fib_result *res)
 {
 	const struct fib_table *t;
-	const struct fib_route *r;
-	const struct fib_entry *e;
+	struct fib_lpm_slot s;
 
 	if (!family_ok(family))
 		return false;
 	table = table_norm(table);
 	t = table_find(table);
-	if (!t)
+	if (!t || !fib_lpm_lookup(t->lpm[family_idx(family)], dst, &s))
 		return false;
-	r = fib_lpm_lookup(t->lpm[family_idx(family)], dst);
-	if (!r)
-		return false;
-	e = (const struct fib_entry *)r;
-	entry_result(e, hash, table, res);
+	entry_result(s.route, s.fwd, hash, table, res);
 	return true;
 }
 
@@ -1040,8 +1073,7 @@ void fib_table_lookup_batch(uint32_t table, int family,
 			    const union pkt_addr *dst, const uint32_t *hash,
 			    unsigned n, struct fib_result *res, bool *found)
 {
-	const struct fib_route *r[FIB_BATCH];
-	const struct fib_entry *e;
+	struct fib_lpm_slot s[FIB_BATCH];
 	const struct fib_table *t = NULL;
 
 	table = table_norm(table);
@@ -1054,21 +1086,78 @@ void fib_table_lookup_batch(uint32_t table, int family,
 			memset(&found[i], 0, m * sizeof(*found));
 			continue;
 		}
-		fib_lpm_lookup_batch(t->lpm[family_idx(family)], &dst[i], m, r);
+		fib_lpm_lookup_batch(t->lpm[family_idx(family)], &dst[i], m, s);
 		for (unsigned j = 0; j < m; j++) {
-			found[i + j] = r[j] != NULL;
-			if (!r[j])
-				continue;
-			e = (const struct fib_entry *)r[j];
-			entry_result(e, hash ? hash[i + j] : 0, table,
-				     &res[i + j]);
+			found[i + j] = s[j].route != NULL;
+			if (s[j].route)
+				entry_result(s[j].route, s[j].fwd,
+					     hash ? hash[i + j] : 0, table,
+					     &res[i + j]);
 		}
 	}
 }
 
 bool fib_lookup(const struct fib_flow *fl, struct fib_result *res)
 {
-	return fib_rules_lookup(fl, res);
+	res->fwd = NULL;   /* set by table hits, not by rule verdicts */
+	if (!fib_rules_lookup(fl, res))
+		return false;
+	if (!res->fwd)
+		res->fwd = fib_fwd_static(res->route->family, res->route->type);
+	return true;
+}
+
+/* ---- batched policy lookups ---- */
+
+/* Look the flows idx[0..m) of v up in table; returns the misses, left in
+ * idx[0..return). */
+static unsigned vec_table(struct fib_vec *v, uint32_t table, unsigned *idx,
+			  unsigned m)
+{
+	union pkt_addr dst[FIB_VEC_MAX];
+	uint32_t hash[FIB_VEC_MAX];
+	struct fib_result res[FIB_VEC_MAX];
+	bool found[FIB_VEC_MAX];
+	unsigned k = 0;
+
+	if (!m || m > FIB_VEC_MAX)
+		return m;
+	for (unsigned j = 0; j < m; j++) {
+		dst[j] = v->fl[idx[j]].dst;
+		hash[j] = v->fl[idx[j]].hash;
+	}
+	fib_table_lookup_batch(table, v->family, dst, hash, m, res, found);
+	for (unsigned j = 0; j < m; j++) {
+		if (!found[j]) {
+			idx[k++] = idx[j];
+			continue;
+		}
+		v->res[idx[j]] = res[j];
+		v->found[idx[j]] = true;
+	}
+	return k;
+}
+
+/* Flows in v are in no VRF: fib_rules_plain_tables says when their rule
+ * walk is the same as searching a fixed list of tables in order. */
+bool fib_lookup_vec(struct fib_vec *v)
+{
+	uint32_t tables[FIB_RULES_PLAIN_MAX];
+	unsigned idx[FIB_VEC_MAX], m = v->n, nt;
+
+	nt = fib_rules_plain_tables(v->family, tables, FIB_RULES_PLAIN_MAX);
+	if (!nt || v->n > FIB_VEC_MAX) {
+		for (unsigned i = 0; i < v->n; i++)
+			v->found[i] = fib_lookup(&v->fl[i], &v->res[i]);
+		return false;
+	}
+	for (unsigned i = 0; i < m; i++) {
+		idx[i] = i;
+		v->found[i] = false;
+	}
+	for (unsigned t = 0; t < nt && m; t++)
+		m = vec_table(v, tables[t], idx, m);
+	return true;
 }
 
 /* ---- walk ---- */

@@ -66,12 +66,20 @@ struct fib_route {
 	struct fib_nh nh[FIB_NH_MAX];
 };
 
+struct fib_fwd;
+
 /* A lookup result; pointers stay valid until the reader's next quiescent
  * state (workers) or the next FIB change (control thread). */
 struct fib_result {
 	const struct fib_route *route;
 	const struct fib_nh *nh;     /* chosen nexthop (unicast/local) */
 	uint32_t table;
+	/* The route's forwarding data (fib_fwd.h: type, mtu, prefsrc,
+	 * nexthops; nh points into it), shared between routes and hot in
+	 * cache: the datapath reads this, not *route. Set by fib_lookup,
+	 * fib_table_lookup and the batched lookups; NOT by
+	 * fib_rules_lookup*(). */
+	const struct fib_fwd *fwd;
 };
 
 /* What a policy lookup looks at (like struct flowi). */

@@ -19,4 +19,26 @@ void fib_table_lookup_batch(uint32_t table, int family,
 			    const union pkt_addr *dst, const uint32_t *hash,
 			    unsigned n, struct fib_result *res, bool *found);
 
+#define FIB_VEC_MAX 64u
+
+/* Flows of one family, received outside any VRF, gathered for one policy
+ * lookup of them all (the input route stage of a vector). */
+struct fib_vec {
+	int family;
+	unsigned n;                          /* <= FIB_VEC_MAX */
+	struct fib_flow fl[FIB_VEC_MAX];
+	struct fib_result res[FIB_VEC_MAX];  /* out */
+	bool found[FIB_VEC_MAX];             /* out */
+};
+
+/* For each i < v->n: v->found[i] and v->res[i] exactly as
+ * fib_lookup(&v->fl[i], &v->res[i]) would give. When every rule of the
+ * family is a lookup without selectors (the default rules: local, main,
+ * default) the flows are looked up table by table with
+ * fib_table_lookup_batch (memory accesses overlapped); otherwise one
+ * fib_lookup per flow. Returns true when it took the batched path (for
+ * tests and benchmarks; the answers are the same). Never fails. RCU
+ * reader. */
+bool fib_lookup_vec(struct fib_vec *v);
+
 #endif

@@ -1,5 +1,6 @@
 /* The FIB's dataplane lookup structure for one table and family: prefix
- * -> stable id in the LPM, id -> first route in chunked slots (see
+ * -> stable id in the LPM, id -> first route and its forwarding object
+ * in chunked slots (see
  * fib_lpm.h for the id rules). */
 #include "fib/fib_lpm.h"
 
@@ -46,7 +47,7 @@ void fib_lpm_free(struct fib_lpm *l)
 	free(l);
 }
 
-static struct fib_route **slot_of(struct fib_lpm *l, uint32_t id)
+static struct fib_lpm_slot *slot_of(struct fib_lpm *l, uint32_t id)
 {
 	return &l->chunk[id >> FIB_LPM_CHUNK_BITS][id & (FIB_LPM_CHUNK - 1)];
 }
@@ -85,7 +86,7 @@ static void ids_recycle(struct fib_lpm *l)
 
 static int id_alloc(struct fib_lpm *l, uint32_t *id)
 {
-	struct fib_route **c;
+	struct fib_lpm_slot *c;
 	uint32_t next = l->next_id;
 
 	if (!l->free_ids.n && (l->pend_ids.n >= FIB_LPM_PEND_MAX ||
@@ -130,18 +131,27 @@ static bool lpm_find(const struct fib_lpm *l, const union pkt_addr *p,
 				    : lpm6_get(l->v6, p->v6, plen, id);
 }
 
+/* Point slot s at route r and object f (readers may see either first). */
+static void slot_store(struct fib_lpm_slot *s, const struct fib_route *r,
+		       const struct fib_fwd *f)
+{
+	rcu_assign_pointer(s->fwd, f);
+	rcu_assign_pointer(s->route, r);
+}
+
 int fib_lpm_set(struct fib_lpm *l, const union pkt_addr *prefix,
-		unsigned plen, struct fib_rlist *rl)
+		unsigned plen, const struct fib_route *first,
+		const struct fib_fwd *fwd)
 {
 	uint32_t id;
 	bool have = lpm_find(l, prefix, plen, &id);
 	int rc;
 
-	if (rl && have) {
-		rcu_assign_pointer(*slot_of(l, id), rl->r[0]);
+	if (first && have) {
+		slot_store(slot_of(l, id), first, fwd);
 		return 0;
 	}
-	if (!rl) {
+	if (!first) {
 		if (!have)
 			return 0;
 		rc = lpm_remove(l, prefix, plen);
@@ -155,7 +165,7 @@ int fib_lpm_set(struct fib_lpm *l, const union pkt_addr *prefix,
 	rc = id_alloc(l, &id);
 	if (rc)
 		return rc;
-	rcu_assign_pointer(*slot_of(l, id), rl->r[0]);
+	slot_store(slot_of(l, id), first, fwd);
 	rc = lpm_put(l, prefix, plen, id);
 	if (rc)   /* never published: reusable at once */
 		l->free_ids.v[l->free_ids.n++] = id;
@@ -163,7 +173,7 @@ int fib_lpm_set(struct fib_lpm *l, const union pkt_addr *prefix,
 }
 
 void fib_lpm_lookup_batch(const struct fib_lpm *l, const union pkt_addr *dst,
-			  unsigned n, const struct fib_route **r)
+			  unsigned n, struct fib_lpm_slot *out)
 {
 	uint32_t id[FIB_LPM_BATCH];
 
@@ -175,7 +185,7 @@ void fib_lpm_lookup_batch(const struct fib_lpm *l, const union pkt_addr *dst,
 		else
 			lpm6_lookup_batch(l->v6, &dst[i], sizeof(*dst), m, id);
 		for (unsigned j = 0; j < m; j++) {
-			struct fib_route **c = rcu_dereference(
+			struct fib_lpm_slot *c = rcu_dereference(
 				l->chunk[id[j] >> FIB_LPM_CHUNK_BITS]);
 
 			/* Chunk 0 exists once any id does. */
@@ -183,13 +193,15 @@ void fib_lpm_lookup_batch(const struct fib_lpm *l, const union pkt_addr *dst,
 					     : (const void *)l);
 		}
 		for (unsigned j = 0; j < m; j++) {
-			const struct fib_route *x = id[j] ? fib_lpm_route(l, id[j])
-							  : NULL;
-			const char *p = x ? (const char *)x : (const char *)l;
+			struct fib_lpm_slot *o = &out[i + j];
 
-			r[i + j] = x;
-			__builtin_prefetch(p);
-			__builtin_prefetch(p + 64);
+			if (!id[j]) {
+				o->route = NULL;
+				o->fwd = NULL;
+				continue;
+			}
+			*o = fib_lpm_slot_of(l, id[j]);
+			__builtin_prefetch(o->fwd);
 		}
 	}
 }
@@ -205,6 +217,6 @@ void fib_lpm_stats(const struct fib_lpm *l, struct lpm_stats *st,
 		lpm6_stats(l->v6, st);
 	for (size_t i = 0; i < FIB_LPM_CHUNKS; i++)
 		chunks += l->chunk[i] != NULL;
-	*id_bytes = sizeof(*l) + chunks * FIB_LPM_CHUNK * sizeof(void *) +
+	*id_bytes = sizeof(*l) + chunks * FIB_LPM_CHUNK * sizeof(struct fib_lpm_slot) +
 		    l->ids_cap * 2 * sizeof(uint32_t);
 }

@@ -1,12 +1,14 @@
 /* IPv4 input (RFC 1812 5.2.2, 5.3.7): header validation, martian filtering,
- * the policy route lookup for a whole vector, then forward, local delivery
- * or rejection. */
+ * the policy route lookup for a whole vector (l3/ip_route.h), then forward,
+ * local delivery or rejection. */
 #include "l3/ip.h"
 
 #include "core/util.h"
 #include "core/worker.h"
 #include "dev/dev.h"
+#include "fib/fib_fwd.h"
 #include "l3/icmp.h"
+#include "l3/ip_route.h"
 #include "l3/vrf.h"
 #include "offload/csum.h"
 
@@ -84,37 +86,45 @@ static void ip4_flow(const struct pkt *p, struct fib_flow *fl)
 				fl->dport, 0);
 }
 
-static void ip4_route_one(struct worker *w, struct dev *in, struct pkt *p)
+/* Route-stage preparation (ip_route_prep_fn): broadcast and multicast go
+ * to local input here; otherwise the flow for the lookup. */
+static bool ip4_route_prep(struct worker *w, struct dev *in, struct pkt *p,
+			   struct fib_flow *fl)
 {
-	struct fib_flow fl;
-	struct fib_result res;
 	uint32_t daddr;
 
 	memcpy(&daddr, p->data + 16, 4);
 	if (ip4_is_lbcast(daddr) || ip4_is_mcast(daddr)) {
 		ip4_local(w, in, p); /* no multicast routing */
-		return;
+		return false;
 	}
-	ip4_flow(p, &fl);
-	p->flow_hash = fl.hash;
+	ip4_flow(p, fl);
+	p->flow_hash = fl->hash;
 	p->table_id = in->table_id; /* replies and errors route from here */
 	vrf_rx_capture(in, p);
-	if (!vrf_route_input(in, &fl, &res)) {
+	return true;
+}
+
+/* What the route lookup decided (ip_route_done_fn). */
+static void ip4_route_done(struct worker *w, struct dev *in, struct pkt *p,
+			   bool found, const struct fib_result *res)
+{
+	if (!found) {
 		ip_reject(w, in, p, AF_INET, 0);
 		return;
 	}
-	switch (res.route->type) {
+	switch (res->fwd->type) {
 	case FIB_UNICAST:
-		ip4_forward(w, in, p, &res);
+		ip4_forward(w, in, p, res);
 		break;
 	case FIB_LOCAL:
 	case FIB_BROADCAST:
-		if (res.route->type == FIB_BROADCAST)
+		if (res->fwd->type == FIB_BROADCAST)
 			p->flags |= PKT_F_L2_BCAST;
 		ip4_local(w, in, p);
 		break;
 	default:
-		ip_reject(w, in, p, AF_INET, res.route->type);
+		ip_reject(w, in, p, AF_INET, res->fwd->type);
 		break;
 	}
 }
@@ -141,12 +151,5 @@ void ip4_input(struct worker *w, struct pkt_vec *v)
 		v->p[k++] = p;
 	}
 	v->n = k;
-	in = NULL;
-	for (uint16_t i = 0; i < v->n; i++) {
-		struct pkt *p = v->p[i];
-		if (!in || in->ifindex != p->in_ifindex)
-			in = dev_get(p->in_ifindex);
-		ip4_route_one(w, in, p);
-	}
-	v->n = 0;
+	ip_route_vector(w, v, AF_INET, ip4_route_prep, ip4_route_done);
 }

@@ -1,12 +1,14 @@
 /* IPv6 input (RFC 8200): header validation, martian and scope checks,
- * multicast groups we listen to, route lookup, then forward, local delivery
- * or rejection. */
+ * multicast groups we listen to, the route lookup for a whole vector
+ * (l3/ip_route.h), then forward, local delivery or rejection. */
 #include "l3/ip.h"
 
 #include "core/util.h"
 #include "core/worker.h"
 #include "dev/dev.h"
+#include "fib/fib_fwd.h"
 #include "l3/icmp.h"
+#include "l3/ip_route.h"
 #include "l3/vrf.h"
 
 /* Bytes past the IPv6 header the route lookup and ICMP errors look at. */
@@ -91,43 +93,51 @@ static void ip6_flow(const struct pkt *p, struct fib_flow *fl)
 				fl->dport, get_be32(ip) & 0xfffffu);
 }
 
-static void ip6_route_one(struct worker *w, struct dev *in, struct pkt *p)
+/* Route-stage preparation (ip_route_prep_fn): multicast and link-local
+ * destinations are decided here; otherwise the flow for the lookup. */
+static bool ip6_route_prep(struct worker *w, struct dev *in, struct pkt *p,
+			   struct fib_flow *fl)
 {
 	const uint8_t *dst = p->data + 24;
-	struct fib_flow fl;
-	struct fib_result res;
 
 	if (ip6_is_mcast(dst)) {
 		if (ip6_mcast_joined(in, dst))
 			ip6_local(w, in, p);
 		else
 			dev_rx_drop(in, p, DROP_IP6_MCAST_NOT_JOINED);
-		return;
+		return false;
 	}
 	if (ip6_is_linklocal(dst)) {
 		if (memcmp(dst, in->ll6.v6, 16) == 0)
 			ip6_local(w, in, p);
 		else
 			dev_rx_drop(in, p, DROP_IP6_SCOPE);
-		return;
+		return false;
 	}
-	ip6_flow(p, &fl);
-	p->flow_hash = fl.hash;
+	ip6_flow(p, fl);
+	p->flow_hash = fl->hash;
 	p->table_id = in->table_id; /* replies and errors route from here */
 	vrf_rx_capture(in, p);
-	if (!vrf_route_input(in, &fl, &res)) {
+	return true;
+}
+
+/* What the route lookup decided (ip_route_done_fn). */
+static void ip6_route_done(struct worker *w, struct dev *in, struct pkt *p,
+			   bool found, const struct fib_result *res)
+{
+	if (!found) {
 		ip_reject(w, in, p, AF_INET6, 0);
 		return;
 	}
-	switch (res.route->type) {
+	switch (res->fwd->type) {
 	case FIB_UNICAST:
-		ip6_forward(w, in, p, &res);
+		ip6_forward(w, in, p, res);
 		break;
 	case FIB_LOCAL:
 		ip6_local(w, in, p);
 		break;
 	default:
-		ip_reject(w, in, p, AF_INET6, res.route->type);
+		ip_reject(w, in, p, AF_INET6, res->fwd->type);
 		break;
 	}
 }
@@ -154,12 +164,5 @@ void ip6_input(struct worker *w, struct pkt_vec *v)
 		v->p[k++] = p;
 	}
 	v->n = k;
-	in = NULL;
-	for (uint16_t i = 0; i < v->n; i++) {
-		struct pkt *p = v->p[i];
-		if (!in || in->ifindex != p->in_ifindex)
-			in = dev_get(p->in_ifindex);
-		ip6_route_one(w, in, p);
-	}
-	v->n = 0;
+	ip_route_vector(w, v, AF_INET6, ip6_route_prep, ip6_route_done);
 }

@@ -8,6 +8,7 @@
 #include "core/util.h"
 #include "core/worker.h"
 #include "dev/dev.h"
+#include "fib/fib_fwd.h"
 #include "l3/icmp.h"
 #include "fib/fib_exc.h"
 #include "fib/nexthop.h"
@@ -35,8 +36,8 @@ uint32_t ip_path_mtu(const struct fib_result *res, const struct dev *out,
 {
 	uint32_t mtu = out->mtu, exc;
 
-	if (res->route->mtu)
-		mtu = MIN(mtu, res->route->mtu);
+	if (res->fwd->mtu)   /* the shared copy: *route stays cold */
+		mtu = MIN(mtu, res->fwd->mtu);
 	exc = fib_exc_mtu(table ? table : res->table, family, dst, now_ms, NULL);
 	return exc ? MIN(mtu, exc) : mtu;
 }

@@ -22,6 +22,9 @@
 #include "core/util.h"
 #include "ctl/out.h"
 #include "fib/fib.h"
+#include "fib/fib_batch.h"
+#include "fib/fib_fwd.h"
+#include "fib/nexthop.h"
 #include "fib/fib_rules.h"
 
 /* ---- helpers ---- */
@@ -1389,11 +1392,206 @@ static void test_concurrent_lookups(void **state)
 	assert_int_equal(count_routes(0, 0), 2);
 }
 
+/* ---- forwarding objects (fib_fwd.h) ---- */
+
+/* Routes with the same forwarding share one object; objects go with their
+ * last route (freed after a grace period: ASan would see a late use). */
+static void test_fwd_shared(void **state)
+{
+	struct fib_route r;
+	struct fib_result a, b;
+	union pkt_addr d1 = addr(AF_INET, "10.1.0.1"), d2 = addr(AF_INET, "10.2.0.1");
+	char pfx[32];
+	size_t base;
+
+	(void)state;
+	base = fib_fwd_count();
+	for (unsigned i = 0; i < 200; i++) {
+		snprintf(pfx, sizeof(pfx), "10.%u.0.0", i);
+		r = dev_route(AF_INET, pfx, 16, 0, 1 + i % 3);
+		assert_int_equal(add(&r, FIB_F_EXCL), 0);
+	}
+	assert_int_equal(fib_fwd_count(), base + 3);
+	/* Same device, same object; the route records differ. */
+	assert_true(fib_table_lookup(FIB_TABLE_MAIN, AF_INET, &d1, 0, &a));
+	d2 = addr(AF_INET, "10.4.0.1");
+	assert_true(fib_table_lookup(FIB_TABLE_MAIN, AF_INET, &d2, 0, &b));
+	assert_ptr_equal(a.fwd, b.fwd);
+	assert_ptr_not_equal(a.route, b.route);
+	assert_ptr_equal(a.nh, b.nh);
+	assert_int_equal(a.nh->ifindex, 2);
+	/* A different MTU is a different object; replacing drops it again. */
+	r = dev_route(AF_INET, "10.1.0.0", 16, 0, 2);
+	r.mtu = 1400;
+	assert_int_equal(add(&r, FIB_F_REPLACE), 0);
+	assert_int_equal(fib_fwd_count(), base + 4);
+	assert_true(fib_table_lookup(FIB_TABLE_MAIN, AF_INET, &d1, 0, &a));
+	assert_int_equal(a.fwd->mtu, 1400);
+	assert_ptr_not_equal(a.fwd, b.fwd);
+	r.mtu = 0;
+	assert_int_equal(add(&r, FIB_F_REPLACE), 0);
+	assert_int_equal(fib_fwd_count(), base + 3);
+	/* Objects go with their last route, batches included. */
+	assert_int_equal(fib_batch_begin(NULL), 0);
+	for (unsigned i = 0; i < 200; i += 3) {
+		snprintf(pfx, sizeof(pfx), "10.%u.0.0", i);
+		r = dev_route(AF_INET, pfx, 16, 0, 0);
+		r.nnh = 0;
+		assert_int_equal(del(&r), 0);
+	}
+	fib_batch_abort();   /* everything back */
+	assert_int_equal(fib_fwd_count(), base + 3);
+	for (unsigned i = 0; i < 200; i += 3) {
+		snprintf(pfx, sizeof(pfx), "10.%u.0.0", i);
+		r = dev_route(AF_INET, pfx, 16, 0, 0);
+		r.nnh = 0;
+		assert_int_equal(del(&r), 0);
+	}
+	assert_int_equal(fib_fwd_count(), base + 2);   /* device 1's is gone */
+	fib_flush_dev(2);
+	assert_int_equal(fib_fwd_count(), base + 1);
+	assert_false(fib_table_lookup(FIB_TABLE_MAIN, AF_INET, &d1, 0, &a));
+	/* A rule verdict gets the static object of its type. */
+	r = type_route(AF_INET, "10.1.0.0", 16, FIB_PROHIBIT);
+	assert_int_equal(add(&r, FIB_F_EXCL), 0);
+	assert_true(flow_lookup(AF_INET, "1.1.1.1", "10.1.0.1", &a));
+	assert_int_equal(a.fwd->type, FIB_PROHIBIT);
+	assert_null(a.nh);
+}
+
+/* ---- batched policy lookups (fib_lookup_vec) ---- */
+
+/* Fill v with n flows toward random destinations (some inside prefix
+ * pfx/plen) and check every answer against fib_lookup; returns whether
+ * the batched path was taken. */
+static bool vec_check(int family, const char *pfx, unsigned plen, unsigned n)
+{
+	static struct fib_vec v;
+	union pkt_addr base = addr(family, pfx);
+	struct fib_result res;
+	bool batched;
+
+	memset(&v, 0, sizeof(v));
+	v.family = family;
+	v.n = n;
+	for (unsigned i = 0; i < n; i++) {
+		struct fib_flow *fl = &v.fl[i];
+		union pkt_addr a;
+
+		fl->family = (uint8_t)family;
+		a = rand_addr(family);
+		if (i % 2)   /* half inside pfx: host bits random */
+			for (unsigned b = 0; b < plen; b++) {
+				uint8_t *x = (uint8_t *)&a, *y = (uint8_t *)&base;
+				uint8_t m = (uint8_t)(0x80u >> (b % 8));
+
+				x[b / 8] = (uint8_t)((x[b / 8] & ~m) | (y[b / 8] & m));
+			}
+		if (i % 7 == 3)   /* the local address itself */
+			a = addr(family, family == AF_INET ? "10.9.0.1"
+							   : "2001:db8:9::1");
+		fl->dst = a;
+		fl->hash = (uint32_t)rnd();
+	}
+	batched = fib_lookup_vec(&v);
+	for (unsigned i = 0; i < n; i++) {
+		memset(&res, 0, sizeof(res));
+		assert_int_equal(v.found[i], fib_lookup(&v.fl[i], &res));
+		if (!v.found[i])
+			continue;
+		assert_ptr_equal(v.res[i].route, res.route);
+		assert_ptr_equal(v.res[i].nh, res.nh);
+		assert_int_equal(v.res[i].table, res.table);
+	}
+	return batched;
+}
+
+/* Routes in local, main (ECMP, unreachable) and default for family. */
+static void vec_routes(int family)
+{
+	bool v4 = family == AF_INET;
+	struct fib_route r;
+
+	r = dev_route(family, v4 ? "10.9.0.1" : "2001:db8:9::1", v4 ? 32 : 128,
+		      0, 1);
+	r.type = FIB_LOCAL;
+	r.table = FIB_TABLE_LOCAL;
+	assert_int_equal(add(&r, FIB_F_EXCL), 0);
+	r = dev_route(family, v4 ? "10.0.0.0" : "2001:db8::", v4 ? 8 : 32, 0, 2);
+	r.nnh = 3;
+	for (unsigned i = 0; i < 3; i++)
+		r.nh[i] = (struct fib_nh){ .ifindex = 2 + i, .weight = 1 + i };
+	assert_int_equal(add(&r, FIB_F_EXCL), 0);
+	r = type_route(family, v4 ? "10.66.0.0" : "2001:db8:66::", v4 ? 16 : 48,
+		       FIB_UNREACHABLE);
+	assert_int_equal(add(&r, FIB_F_EXCL), 0);
+	for (unsigned i = 0; i < 300; i++) {
+		r = dev_route(family, v4 ? "0.0.0.0" : "::", 0, 0, 10 + i % 5);
+		r.prefix = rand_addr(family);
+		r.plen = (uint8_t)rand_plen(family);
+		fib_prefix_mask(family, &r.prefix, r.plen);
+		(void)add(&r, FIB_F_EXCL);   /* a duplicate prefix may exist */
+	}
+	r = dev_route(family, v4 ? "0.0.0.0" : "::", 0, 0, 7);
+	r.table = FIB_TABLE_DEFAULT;
+	assert_int_equal(add(&r, FIB_F_EXCL), 0);
+}
+
+static void test_lookup_vec(void **state)
+{
+	static const int fams[] = { AF_INET, AF_INET6 };
+	struct fib_rule rule;
+	char err[256];
+
+	(void)state;
+	for (unsigned f = 0; f < 2; f++) {
+		int family = fams[f];
+		const char *pfx = family == AF_INET ? "10.0.0.0" : "2001:db8::";
+		unsigned plen = family == AF_INET ? 8 : 32;
+
+		/* No route at all: every flow misses, batched. */
+		assert_true(vec_check(family, pfx, plen, FIB_VEC_MAX));
+		vec_routes(family);
+		/* Default rules: the batched path, fib_lookup's answers. */
+		for (unsigned k = 1; k <= FIB_VEC_MAX; k += 21)
+			assert_true(vec_check(family, pfx, plen, k));
+		assert_true(vec_check(family, pfx, plen, 0));
+		/* A rule with a selector: one lookup per flow, same answers. */
+		memset(&rule, 0, sizeof(rule));
+		rule.family = (uint8_t)family;
+		rule.has_prio = true;
+		rule.prio = 100;
+		rule.action = FIB_RULE_PROHIBIT;
+		rule.dst = addr(family, pfx);
+		rule.dst_len = (uint8_t)plen;
+		assert_int_equal(fib_rule_add(&rule, err), 0);
+		assert_false(vec_check(family, pfx, plen, FIB_VEC_MAX));
+		assert_int_equal(fib_rule_del(&rule, err), 0);
+		/* A selector-less lookup of another table is still plain. */
+		memset(&rule, 0, sizeof(rule));
+		rule.family = (uint8_t)family;
+		rule.has_prio = true;
+		rule.prio = 200;
+		rule.action = FIB_RULE_LOOKUP;
+		rule.table = 1000;
+		assert_int_equal(fib_rule_add(&rule, err), 0);
+		assert_true(vec_check(family, pfx, plen, FIB_VEC_MAX));
+		assert_int_equal(fib_rule_del(&rule, err), 0);
+		assert_true(vec_check(family, pfx, plen, FIB_VEC_MAX));
+	}
+	/* The l3mdev rule (a VRF exists) is not met by flows in no VRF. */
+	assert_int_equal(fib_rules_l3mdev_install(), 0);
+	assert_true(vec_check(AF_INET, "10.0.0.0", 8, FIB_VEC_MAX));
+	assert_true(vec_check(AF_INET6, "2001:db8::", 32, FIB_VEC_MAX));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_add_excl_and_metrics),
+		T(test_lookup_vec),
+		T(test_fwd_shared),
 		T(test_replace),
 		T(test_append_prepend),
 		T(test_del_filters),

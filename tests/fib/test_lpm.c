@@ -30,6 +30,7 @@
 
 #include "core/util.h"
 #include "fib/fib.h"
+#include "fib/fib_fwd.h"
 #include "fib/fib_batch.h"
 #include "fib/lpm4.h"
 #include "fib/lpm6.h"
@@ -1023,7 +1024,11 @@ struct fib_race {
 };
 
 /* A FIB answer is right when its route covers the probe, the chosen
- * nexthop belongs to that route, and the device is a valid answer. */
+ * nexthop belongs to the answer's forwarding object (a unicast one), and
+ * the device is a valid answer. (Route and object are published one after
+ * the other, so a lookup racing a change may pair the new route with the
+ * old object: both are answers of that prefix, and the datapath uses the
+ * object alone.) */
 static bool fib_answer_ok(const struct fib_race *fr, unsigned i, bool found,
 			  const struct fib_result *res)
 {
@@ -1034,8 +1039,9 @@ static bool fib_answer_ok(const struct fib_race *fr, unsigned i, bool found,
 		return probe_ok(p, 0);
 	memset(&a, 0, sizeof(a));
 	memcpy(&a, p->a, fr->family == AF_INET ? 4 : 16);
-	return res->route && res->nh && res->nh >= res->route->nh &&
-	       res->nh < res->route->nh + res->route->nnh &&
+	return res->route && res->nh && res->fwd &&
+	       res->fwd->type == FIB_UNICAST && res->nh >= res->fwd->nh &&
+	       res->nh < res->fwd->nh + res->fwd->nnh &&
 	       fib_prefix_match(fr->family, &res->route->prefix,
 				res->route->plen, &a) &&
 	       probe_ok(p, res->nh->ifindex);
