@@ -145,6 +145,19 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Null ports n0 (10.1.0.1/24) and n1 (10.2.0.1/24), up when `up`. */
+static void two_ports(bool up)
+{
+	ok("link add n0 type null");
+	ok("link add n1 type null");
+	if (up) {
+		ok("link set n0 up");
+		ok("link set n1 up");
+	}
+	ok("addr add 10.1.0.1/24 dev n0");
+	ok("addr add 10.2.0.1/24 dev n1");
+}
+
 /* ------------------------------------------------------------------ */
 
 static void test_dispatch_and_words(void **state)
@@ -416,10 +429,7 @@ static void test_route_change_verbs(void **state)
 	char *s;
 
 	(void)state;
-	ok("link add n0 type null");
-	ok("link add n1 type null");
-	ok("addr add 10.1.0.1/24 dev n0");
-	ok("addr add 10.2.0.1/24 dev n1");
+	two_ports(false);
 	ok("route add 10.9.0.0/16 via 10.1.0.2");
 	ok("route replace 10.9.0.0/16 via 10.2.0.2 dev n1");
 	s = run("route show 10.9.0.0/16");
@@ -459,10 +469,7 @@ static void test_route_multipath(void **state)
 	char *s;
 
 	(void)state;
-	ok("link add n0 type null");
-	ok("link add n1 type null");
-	ok("addr add 10.1.0.1/24 dev n0");
-	ok("addr add 10.2.0.1/24 dev n1");
+	two_ports(false);
 	ok("route add 10.9.0.0/16 nexthop via 10.1.0.2 dev n0 weight 2 "
 	   "nexthop via 10.2.0.2 dev n1 metric 7");
 	s = run("route show 10.9.0.0/16");
@@ -490,10 +497,7 @@ static void test_route_get(void **state)
 	char *s;
 
 	(void)state;
-	ok("link add n0 type null");
-	ok("link add n1 type null");
-	ok("addr add 10.1.0.1/24 dev n0");
-	ok("addr add 10.2.0.1/24 dev n1");
+	two_ports(false);
 	ok("addr add 2001:db8:1::1/64 dev n0");
 	ok("route add 10.9.0.0/16 via 10.2.0.2 dev n1");
 	ok("route add blackhole 10.66.0.0/16");
@@ -539,12 +543,7 @@ static void test_nexthop(void **state)
 	char *s;
 
 	(void)state;
-	ok("link add n0 type null");
-	ok("link add n1 type null");
-	ok("link set n0 up");
-	ok("link set n1 up");
-	ok("addr add 10.1.0.1/24 dev n0");
-	ok("addr add 10.2.0.1/24 dev n1");
+	two_ports(true);
 	ok("addr add 2001:db8:1::1/64 dev n0");
 	ok("nexthop add id 1 via 10.1.0.2 dev n0");
 	ok("nexthop add id 2 via 10.2.0.2");           /* dev from the connected route */
@@ -797,12 +796,7 @@ static void test_route_get_rules(void **state)
 	char *s;
 
 	(void)state;
-	ok("link add n0 type null");
-	ok("link add n1 type null");
-	ok("link set n0 up");
-	ok("link set n1 up");
-	ok("addr add 10.1.0.1/24 dev n0");
-	ok("addr add 10.2.0.1/24 dev n1");
+	two_ports(true);
 	ok("route add 10.9.0.0/16 via 10.1.0.2 dev n0");
 	ok("route add 10.9.0.0/16 via 10.2.0.2 dev n1 table 100");
 	ok("route add 10.9.0.0/16 via 10.2.0.3 dev n1 table 150");
@@ -860,12 +854,7 @@ static void test_rule_vrf(void **state)
 	char *s;
 
 	(void)state;
-	ok("link add n0 type null");
-	ok("link add n1 type null");
-	ok("link set n0 up");
-	ok("link set n1 up");
-	ok("addr add 10.1.0.1/24 dev n0");
-	ok("addr add 10.2.0.1/24 dev n1");
+	two_ports(true);
 	s = run("rule show all");
 	assert_lacks(s, "l3mdev");
 	free(s);
@@ -958,12 +947,7 @@ static void test_multipath_policy(void **state)
 	int n0 = 0, n1 = 0;
 
 	(void)state;
-	ok("link add n0 type null");
-	ok("link add n1 type null");
-	ok("link set n0 up");
-	ok("link set n1 up");
-	ok("addr add 10.1.0.1/24 dev n0");
-	ok("addr add 10.2.0.1/24 dev n1");
+	two_ports(true);
 	ok("route add 10.9.0.0/16 nexthop via 10.1.0.2 dev n0 weight 3 nexthop via 10.2.0.2 dev n1");
 	s = run("sysctl -a");
 	assert_contains(s, "net.ipv4.fib_multipath_hash_policy = 0\n");
