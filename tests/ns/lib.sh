@@ -193,12 +193,54 @@ topo_namespaces() {
 	done
 	nsx "$NS_R" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 		net.ipv6.conf.default.disable_ipv6=1 net.ipv4.ip_forward=0
-	for ns in "$NS_H1" "$NS_H2"; do
+	hosts_quiet "$NS_H1" "$NS_H2"
+}
+
+# Hosts without DAD, router advertisements or ICMP rate limits.
+hosts_quiet() {
+	local ns
+	for ns in "$@"; do
 		nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
 			net.ipv6.conf.default.accept_dad=0 \
 			net.ipv6.conf.default.accept_ra=0 \
 			net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
 	done
+}
+
+# veth_host NAME NS [ADDR/PLEN GW]: a veth pair whose end NAME stays in
+# $NS_R (for usnet) and whose other end is eth0 in NS, up, optionally
+# addressed with a default route via GW.
+veth_host() {
+	ip -n "$NS_R" link add "$1" type veth peer name eth0 netns "$2" ||
+		fail "cannot create veth $1"
+	ip -n "$NS_R" link set "$1" up
+	ip -n "$2" link set eth0 up
+	if [ -n "${3:-}" ]; then
+		ip -n "$2" addr add "$3" dev eth0
+		ip -n "$2" route add default via "$4"
+	fi
+}
+
+# UDP datagrams to closed ports that NS's kernel counted (Udp NoPorts).
+udp_noports() {
+	nsx "$1" awk '/^Udp:/ { if (h) { for (i = 1; i <= NF; i++) if (n[i] == "NoPorts") print $i } else { h = 1; for (i = 1; i <= NF; i++) n[i] = $i } }' /proc/net/snmp
+}
+
+# udp_64_flows NS SRC DST: 64 UDP flows (source ports 20000..20063) x 20
+# datagrams of 64 bytes from SRC in NS to DST port 9, 5 ms between rounds.
+udp_64_flows() {
+	nsx "$1" "$PY" - "$2" "$3" <<'PYEOF'
+import socket, sys, time
+socks = []
+for i in range(64):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((sys.argv[1], 20000 + i))
+    socks.append(s)
+for r in range(20):
+    for s in socks:
+        s.sendto(b"x" * 64, (sys.argv[2], 9))
+    time.sleep(0.005)
+PYEOF
 }
 
 # The usnet config for the topology; extra lines come from $1 (may be "").

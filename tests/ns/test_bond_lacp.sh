@@ -86,12 +86,7 @@ topo() {
 	for ns in "$NS_RA" "$NS_RB" "$NS_M" "$NS_S"; do
 		quiet_ns "$ns"
 	done
-	for ns in "$NS_H1" "$NS_H2"; do
-		nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
-			net.ipv6.conf.default.accept_dad=0 \
-			net.ipv6.conf.default.accept_ra=0 \
-			net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
-	done
+	hosts_quiet "$NS_H1" "$NS_H2"
 	ip -n "$NS_RA" link add "$IF_A" type veth peer name eth0 netns "$NS_H1" &&
 	ip -n "$NS_RB" link add "$IF_B" type veth peer name eth0 netns "$NS_H2" &&
 	ip -n "$NS_RA" link add "$L1A" type veth peer name "$L1B" netns "$NS_RB" &&
@@ -182,34 +177,18 @@ rx_drop() { # rx_drop INST DEV REASON
 	jget "$TMPD/$1.stats.json" "[d for d in j['devices'] if d['ifname']=='$2'][0]['rx_drops'].get('$3', 0)"
 }
 
-# h2's count of UDP datagrams to closed ports.
-h2_noports() {
-	nsx "$NS_H2" awk '/^Udp:/ { if (h) { for (i = 1; i <= NF; i++) if (n[i] == "NoPorts") print $i } else { h = 1; for (i = 1; i <= NF; i++) n[i] = $i } }' /proc/net/snmp
-}
-
 # udp_flows NAME: 64 flows x 20 datagrams h1 -> h2:9 (closed); sets D1, D2:
 # the frames B's p1, p2 received and passed up to its bond meanwhile (data
 # only: LACPDUs are not passed up; a non-collecting slave passes nothing,
 # so a datagram A sends on it never reaches h2). Every datagram must reach h2.
 udp_flows() {
 	local n0 a1 a2 got k
-	n0=$(h2_noports)
+	n0=$(udp_noports "$NS_H2")
 	a1=$(counter B p1 to_upper)
 	a2=$(counter B p2 to_upper)
-	nsx "$NS_H1" "$PY" - <<'PYEOF' || fail "$1: UDP sender failed"
-import socket, time
-socks = []
-for i in range(64):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("10.1.0.2", 20000 + i))
-    socks.append(s)
-for r in range(20):
-    for s in socks:
-        s.sendto(b"x" * 64, ("10.2.0.2", 9))
-    time.sleep(0.005)
-PYEOF
+	udp_64_flows "$NS_H1" 10.1.0.2 10.2.0.2 || fail "$1: UDP sender failed"
 	for ((k = 0; k < 25; k++)); do
-		got=$(($(h2_noports) - n0))
+		got=$(($(udp_noports "$NS_H2") - n0))
 		[ "$got" -ge 1280 ] && break
 		sleep 0.2
 	done

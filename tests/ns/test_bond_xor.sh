@@ -20,36 +20,20 @@ ping_all "$NS_H2" 3 10.2.0.1
 ping_all "$NS_H2" 3 -6 2001:db8:2::1
 [ "$(bond_field mode)" = balance-xor ] || fail "bond0 is not in balance-xor mode"
 
-# h2's count of UDP datagrams to closed ports.
-h2_noports() {
-	nsx "$NS_H2" awk '/^Udp:/ { if (h) { for (i = 1; i <= NF; i++) if (n[i] == "NoPorts") print $i } else { h = 1; for (i = 1; i <= NF; i++) n[i] = $i } }' /proc/net/snmp
-}
-
 # udp_flows NAME: 64 flows x 20 datagrams h1 -> h2:9 (discard, closed);
 # sets D1, D2 (tx on p1, p2 meanwhile) and GOT (datagrams h2 saw).
 udp_flows() {
 	local n0 p1a p2a
-	n0=$(h2_noports)
+	n0=$(udp_noports "$NS_H2")
 	snap "$1_before"
-	nsx "$NS_H1" "$PY" - <<'PYEOF' || fail "$1: UDP sender failed"
-import socket, time
-socks = []
-for i in range(64):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("10.1.0.2", 20000 + i))
-    socks.append(s)
-for r in range(20):
-    for s in socks:
-        s.sendto(b"x" * 64, ("10.2.0.2", 9))
-    time.sleep(0.005)
-PYEOF
+	udp_64_flows "$NS_H1" 10.1.0.2 10.2.0.2 || fail "$1: UDP sender failed"
 	sleep 1
 	snap "$1_after"
 	p1a=$(dev_counter "$(snapf "$1_before")" p1 tx_packets)
 	p2a=$(dev_counter "$(snapf "$1_before")" p2 tx_packets)
 	D1=$(($(dev_counter "$(snapf "$1_after")" p1 tx_packets) - p1a))
 	D2=$(($(dev_counter "$(snapf "$1_after")" p2 tx_packets) - p2a))
-	GOT=$(($(h2_noports) - n0))
+	GOT=$(($(udp_noports "$NS_H2") - n0))
 	log "$1: 1280 datagrams sent, h2 got $GOT; usnet sent $D1 frames on p1, $D2 on p2"
 	[ "$GOT" -ge 1280 ] || fail "$1: h2 received $GOT of 1280 datagrams"
 }

@@ -30,16 +30,8 @@ for ns in $NS_HA1 $NS_HA2 $NS_HB1 $NS_HB2 $NS_HG $NS_LR $NS_HX; do
 		net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
 done
 
-# veth NAME(in r) PEER-NS: the r side stays in r for usnet, the other end is
-# eth0 in PEER-NS.
-veth() {
-	ip -n "$NS_R" link add "$1" type veth peer name eth0 netns "$2" ||
-		fail "cannot create veth $1"
-	ip -n "$NS_R" link set "$1" up
-	ip -n "$2" link set eth0 up
-}
-veth va1$ID "$NS_HA1"; veth va2$ID "$NS_HA2"; veth va3$ID "$NS_LR"
-veth vb1$ID "$NS_HB1"; veth vb2$ID "$NS_HB2"; veth vg1$ID "$NS_HG"
+veth_host va1$ID "$NS_HA1"; veth_host va2$ID "$NS_HA2"; veth_host va3$ID "$NS_LR"
+veth_host vb1$ID "$NS_HB1"; veth_host vb2$ID "$NS_HB2"; veth_host vg1$ID "$NS_HG"
 
 # host NS ADDR/PLEN GW [ADDR6/64 GW6]
 host() {

@@ -32,19 +32,10 @@ for ns in $NS_H1 $NS_H2 $NS_H3 $NS_H4; do
 		net.ipv6.conf.default.disable_ipv6=1 net.ipv4.icmp_ratelimit=0
 done
 
-# veth NAME(in r) PEER-NS ADDR/PLEN GW: eth0 in PEER-NS, NAME stays in r.
-veth() {
-	ip -n "$NS_R" link add "$1" type veth peer name eth0 netns "$2" ||
-		fail "cannot create veth $1"
-	ip -n "$NS_R" link set "$1" up
-	ip -n "$2" link set eth0 up
-	ip -n "$2" addr add "$3" dev eth0
-	ip -n "$2" route add default via "$4"
-}
-veth vra1$ID "$NS_H1" 10.1.0.2/24 10.1.0.1
-veth vra2$ID "$NS_H2" 10.2.0.2/24 10.2.0.1
-veth vra4$ID "$NS_H4" 10.4.0.2/24 10.4.0.1
-veth vrm3$ID "$NS_H3" 10.3.0.2/24 10.3.0.1
+veth_host vra1$ID "$NS_H1" 10.1.0.2/24 10.1.0.1
+veth_host vra2$ID "$NS_H2" 10.2.0.2/24 10.2.0.1
+veth_host vra4$ID "$NS_H4" 10.4.0.2/24 10.4.0.1
+veth_host vrm3$ID "$NS_H3" 10.3.0.2/24 10.3.0.1
 ip -n "$NS_H2" addr add $SVC/32 dev lo
 ip -n "$NS_H4" addr add $SVC/32 dev lo
 
