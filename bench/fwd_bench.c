@@ -37,11 +37,7 @@
 #include <urcu-qsbr.h>
 #include <x86intrin.h>
 
-#include "core/util.h"
-#include "core/worker.h"
-#include "dev/dev.h"
-#include "dev/driver.h"
-#include "fib/fib.h"
+#include "bench_harness.h"
 #include "fib/fib_fwd.h"
 #include "fib/nexthop.h"
 #include "l2/neigh.h"
@@ -49,15 +45,13 @@
 #include "offload/csum.h"
 
 #define BENCH_ERR 256
-#define BENCH_MAX_RUNS 15
-#define BENCH_MAX_BURSTS 8
 #define YARDSTICK_CYCLES 200.0  /* full IPv4 path, best userspace routers */
 #define YARDSTICK_MPPS 12.0     /* ~200 cycles at 2.4 GHz */
 #define TABLE_GWS 8u             /* gateways of the full-table routes */
 #define TABLE_SAMPLE (1u << 20)  /* distinct destinations per family */
 #define TABLE_FILE "../shared/data/prefixes.txt.gz"
 
-static const uint8_t NH_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
+#define NH_MAC "02:00:00:00:00:02"
 
 struct bench_opts {
 	double seconds;         /* per run */
@@ -68,7 +62,10 @@ struct bench_opts {
 	bool table_only;        /* only the full-table rows (profiling) */
 	unsigned ntbursts;      /* bursts of the full-table rows */
 	unsigned tbursts[BENCH_MAX_BURSTS];
+	unsigned vrf_pairs;     /* plain/VRF run pairs per burst; 0 = none */
 };
+
+#define VRF_PAIRS_MAX 31u
 
 /* One scenario: a generator port feeding the shared sink. */
 struct scenario {
@@ -119,44 +116,6 @@ struct figure {
 
 /* ------------------------------------------------------------------ setup */
 
-static void die(const char *what, const char *err)
-{
-	fprintf(stderr, "fwd_bench: %s: %s\n", what, err);
-	exit(2);
-}
-
-static int split_words(char *s, char **argv, int max)
-{
-	int n = 0;
-
-	for (char *t = strtok(s, " "); t && n < max; t = strtok(NULL, " "))
-		argv[n++] = t;
-	return n;
-}
-
-static struct dev *make_dev(const char *kind, const char *name,
-			    const char *args)
-{
-	const struct dev_driver *drv = dev_driver_find(kind);
-	char buf[256], err[BENCH_ERR] = "", *argv[32];
-	struct dev *d;
-	int argc, rc;
-
-	if (!drv)
-		die(kind, "driver not found");
-	snprintf(buf, sizeof(buf), "%s", args);
-	argc = split_words(buf, argv, 32);
-	d = drv->create(name, argc, argv, err);
-	if (!d)
-		die(name, err);
-	rc = dev_register(d);
-	if (rc < 0)
-		die(name, strerror(-rc));
-	if (dev_set_up(d, true, err) < 0)
-		die(name, err);
-	return d;
-}
-
 static void parse_prefix(int family, const char *s, union pkt_addr *a,
 			 unsigned *plen)
 {
@@ -171,124 +130,51 @@ static void parse_prefix(int family, const char *s, union pkt_addr *a,
 	}
 	memset(a, 0, sizeof(*a));
 	if (inet_pton(family, buf, a) != 1)
-		die(s, "bad address");
+		bench_die(s, "bad address");
 }
 
-static void add_addr(struct dev *d, int family, const char *s)
+/* Scenario i through the command grammar: generator g<i> (and, for a VRF
+ * scenario, VRF vrf<i> with its own sink n<i>, both ports its members),
+ * addresses, the route and the gateway's static neighbor. */
+static void scenario_setup(struct scenario *sc, size_t i)
 {
-	char err[BENCH_ERR] = "";
-	union pkt_addr a;
-	unsigned plen;
+	char sink_name[16] = "n0", gen_name[16];
+	unsigned table = sc->vrf_table ? sc->vrf_table : FIB_TABLE_MAIN;
 
-	parse_prefix(family, s, &a, &plen);
-	if (addr_add(d, family, &a, plen, err) < 0)
-		die(s, err);
-}
-
-static void add_route(struct scenario *sc)
-{
-	struct fib_route r = { 0 };
-	char err[BENCH_ERR] = "";
-	unsigned plen;
-
-	r.family = (uint8_t)sc->family;
-	parse_prefix(sc->family, sc->route, &r.prefix, &plen);
-	r.plen = (uint8_t)plen;
-	r.type = FIB_UNICAST;
-	r.proto = FIB_PROTO_STATIC;
-	r.scope = FIB_SCOPE_UNIVERSE;
-	r.table = sc->vrf_table ? sc->vrf_table : FIB_TABLE_MAIN;
-	r.nnh = 1;
-	parse_prefix(sc->family, sc->gw, &r.nh[0].gw, &plen);
-	r.nh[0].has_gw = true;
-	r.nh[0].ifindex = sc->sink->ifindex;
-	r.nh[0].weight = 1;
-	if (fib_route_add(&r, FIB_F_EXCL, err) < 0)
-		die(sc->route, err);
-}
-
-static void add_neigh(struct scenario *sc)
-{
-	union pkt_addr gw;
-	unsigned plen;
-	int rc;
-
-	parse_prefix(sc->family, sc->gw, &gw, &plen);
-	rc = neigh_add_static(sc->sink, sc->family, &gw, NH_MAC);
-	if (rc < 0)
-		die(sc->gw, strerror(-rc));
-}
-
-/* A VRF with its own sink; the scenario's ports become its members. */
-static void enslave_vrf(struct scenario *sc, size_t i)
-{
-	char name[16], words[32], err[BENCH_ERR] = "";
-	struct dev *vrf;
-
-	snprintf(name, sizeof(name), "vrf%zu", i);
-	snprintf(words, sizeof(words), "table %u", sc->vrf_table);
-	vrf = make_dev("vrf", name, words);
-	snprintf(name, sizeof(name), "n%zu", i);
-	sc->sink = make_dev("null", name, "");
-	if (dev_set_master(sc->gen, vrf, err) < 0 ||
-	    dev_set_master(sc->sink, vrf, err) < 0)
-		die("vrf", err);
+	bench_cmd("link add g%zu type gen %s", i, sc->gen_args);
+	bench_cmd("link set g%zu up", i);
+	if (sc->vrf_table) {
+		snprintf(sink_name, sizeof(sink_name), "n%zu", i);
+		bench_cmd("link add vrf%zu type vrf table %u", i, sc->vrf_table);
+		bench_cmd("link set vrf%zu up", i);
+		bench_cmd("link add %s type null", sink_name);
+		bench_cmd("link set %s up", sink_name);
+		bench_cmd("link set g%zu master vrf%zu", i, i);
+		bench_cmd("link set %s master vrf%zu", sink_name, i);
+	}
+	bench_cmd("addr add %s dev g%zu", sc->port_addr, i);
+	bench_cmd("addr add %s dev %s", sc->sink_addr, sink_name);
+	bench_cmd("route add %s via %s dev %s table %u", sc->route, sc->gw,
+		  sink_name, table);
+	bench_cmd("neigh add %s lladdr " NH_MAC " dev %s", sc->gw, sink_name);
+	snprintf(gen_name, sizeof(gen_name), "g%zu", i);
+	sc->gen = bench_dev(gen_name);
+	sc->sink = bench_dev(sink_name);
 }
 
 static void setup(void)
 {
-	char name[16];
-
-	if (fib_init() < 0 || neigh_init() < 0)
-		die("init", "fib_init/neigh_init failed");
-	worker_ctl();
-	sink = make_dev("null", "n0", "");
-	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++) {
-		struct scenario *sc = &scenarios[i];
-		snprintf(name, sizeof(name), "g%zu", i);
-		sc->gen = make_dev("gen", name, sc->gen_args);
-		sc->sink = sink;
-		if (sc->vrf_table)
-			enslave_vrf(sc, i);
-		add_addr(sc->gen, sc->family, sc->port_addr);
-		add_addr(sc->sink, sc->family, sc->sink_addr);
-		add_route(sc);
-		add_neigh(sc);
-	}
-	/* Send what setup produced (gratuitous ARP, ND) before counting. */
-	worker_tx_flush(worker_ctl());
-	/* The measuring thread behaves as worker 0. */
-	worker_ctx_init(&wk, 0);
-	dev_stat_slot = 0;
-	rcu_register_thread();
-}
-
-/* Returns the number of packets still allocated after everything is freed. */
-static uint64_t teardown(void)
-{
-	rcu_unregister_thread();
-	worker_ctx_fini(&wk);
-	neigh_fini();
-	fib_fini();
-	dev_destroy_all();
-	worker_ctx_fini(worker_ctl());
-	pkt_pool_thread_release();
-	return pkt_pool_outstanding();
+	bench_setup_begin();
+	bench_cmd("link add n0 type null");
+	bench_cmd("link set n0 up");
+	sink = bench_dev("n0");
+	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++)
+		scenario_setup(&scenarios[i], i);
+	/* the measuring thread behaves as worker 0 */
+	bench_setup_end(&wk);
 }
 
 /* ------------------------------------------------------------ measurement */
-
-/* TSC ticks per nanosecond, measured against CLOCK_MONOTONIC. */
-static double tsc_per_ns(void)
-{
-	uint64_t t0 = time_ns(), c0 = __rdtsc(), t1, c1;
-
-	do
-		t1 = time_ns();
-	while (t1 - t0 < 200000000ull);
-	c1 = __rdtsc();
-	return (double)(c1 - c0) / (double)(t1 - t0);
-}
 
 enum mode { MODE_ALLOC, MODE_FWD };
 
@@ -356,12 +242,6 @@ static struct sample run_once(struct scenario *sc, enum mode m, unsigned burst,
 	return s;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 static struct figure summarize(const struct sample *s, unsigned n)
 {
 	double ns[BENCH_MAX_RUNS], cyc[BENCH_MAX_RUNS];
@@ -371,8 +251,8 @@ static struct figure summarize(const struct sample *s, unsigned n)
 		ns[i] = (double)s[i].ns / (double)s[i].pkts;
 		cyc[i] = (double)s[i].cycles / (double)s[i].pkts;
 	}
-	qsort(ns, n, sizeof(ns[0]), cmp_double);
-	qsort(cyc, n, sizeof(cyc[0]), cmp_double);
+	qsort(ns, n, sizeof(ns[0]), bench_cmp_double);
+	qsort(cyc, n, sizeof(cyc[0]), bench_cmp_double);
 	f.ns_pp = ns[n / 2];
 	f.cyc_pp = cyc[n / 2];
 	f.mpps = 1e3 / f.ns_pp;
@@ -511,23 +391,9 @@ static struct row bench_row(struct scenario *sc, unsigned burst,
 	return r;
 }
 
-/* The 1-minute load average; other work on the machine disturbs figures. */
-static double load_avg(void)
-{
-	FILE *f = fopen("/proc/loadavg", "r");
-	double l = -1;
-
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
-
 static void print_header(const struct bench_opts *o, double tpn)
 {
-	double load = load_avg();
+	double load = bench_load_avg();
 
 	printf("fwd_bench: one core, in-memory gen -> worker_input -> forward -> null sink\n");
 	printf("TSC %.3f GHz (measured against CLOCK_MONOTONIC); median of %u runs x %.1f s\n",
@@ -590,7 +456,7 @@ static void table_push(struct table_set *t, const struct tpfx *x)
 		t->cap = t->cap ? t->cap * 2 : 65536;
 		t->p = realloc(t->p, t->cap * sizeof(*t->p));
 		if (!t->p)
-			die("table", "out of memory");
+			bench_die("table", "out of memory");
 	}
 	t->p[t->n++] = *x;
 }
@@ -701,12 +567,12 @@ static union pkt_addr *table_sample(int family, const struct table_set *t)
 	size_t *ok = malloc(t->n * sizeof(*ok)), nok = 0;
 
 	if (!d || !ok)
-		die("table", "out of memory");
+		bench_die("table", "out of memory");
 	for (size_t i = 0; i < t->n; i++)
 		if (table_sampleable(family, &t->p[i]))
 			ok[nok++] = i;
 	if (!nok)
-		die("table", "no usable prefix to sample from");
+		bench_die("table", "no usable prefix to sample from");
 	for (size_t i = 0; i < TABLE_SAMPLE; i++) {
 		const struct tpfx *x = &t->p[ok[rnd() % nok]];
 		const uint8_t *pa = family == AF_INET ? (const uint8_t *)&x->a.v4
@@ -741,7 +607,7 @@ static void table_small_routes(int family)
 			x.len = 6;
 		}
 		if (table_route(family, &x, i, FIB_F_EXCL) < 0)
-			die("table", "cannot add the small routes");
+			bench_die("table", "cannot add the small routes");
 	}
 }
 
@@ -768,7 +634,7 @@ static void table_load(int family, const struct table_set *t)
 	uint64_t t0 = time_ns();
 
 	if (fib_batch_begin(err) < 0)
-		die("fib_batch_begin", err);
+		bench_die("fib_batch_begin", err);
 	for (size_t i = 0; i < t->n; i++) {
 		int rc = table_route(family, &t->p[i], table_gw_of(&t->p[i]),
 				     FIB_F_EXCL);
@@ -776,7 +642,7 @@ static void table_load(int family, const struct table_set *t)
 		if (rc == -EEXIST)
 			dup++;
 		else if (rc < 0)
-			die("table", "fib_route_add failed");
+			bench_die("table", "fib_route_add failed");
 	}
 	fib_batch_commit();
 	printf("  loaded %zu %s routes into main in %.2f s (one FIB batch, as "
@@ -792,15 +658,18 @@ static void table_load(int family, const struct table_set *t)
 /* A generator port with the small routes and the gateways' neighbors. */
 static void table_setup(struct scenario *sc, const char *gen_name)
 {
-	sc->gen = make_dev("gen", gen_name, sc->gen_args);
-	sc->sink = sink;
-	add_addr(sc->gen, sc->family, sc->port_addr);
-	for (unsigned i = 0; i < TABLE_GWS; i++) {
-		union pkt_addr gw = table_gw(sc->family, i);
-		int rc = neigh_add_static(sink, sc->family, &gw, NH_MAC);
+	char gw[INET6_ADDRSTRLEN];
 
-		if (rc < 0)
-			die("table neighbor", strerror(-rc));
+	bench_cmd("link add %s type gen %s", gen_name, sc->gen_args);
+	bench_cmd("link set %s up", gen_name);
+	bench_cmd("addr add %s dev %s", sc->port_addr, gen_name);
+	sc->gen = bench_dev(gen_name);
+	sc->sink = sink;
+	for (unsigned i = 0; i < TABLE_GWS; i++) {
+		union pkt_addr a = table_gw(sc->family, i);
+
+		inet_ntop(sc->family, &a, gw, sizeof(gw));
+		bench_cmd("neigh add %s lladdr " NH_MAC " dev n0", gw);
 	}
 	table_small_routes(sc->family);
 }
@@ -894,6 +763,48 @@ static bool table_rows(const struct bench_opts *o)
 	return ok;
 }
 
+/* The VRF's cost, measured as trustworthily as this machine allows: runs
+ * of "ipv4 64B" and "ipv4 vrf" (the same traffic, ports in the main table
+ * or in a VRF) alternate in pairs, each order half the time, so that
+ * drift in machine load hits both alike; the cost is the median of the
+ * pairs' ns/packet ratios, with their inter-quartile range as the noise. */
+static bool vrf_cost_rows(const struct bench_opts *o)
+{
+	struct scenario *plain = &scenarios[0], *vrf = &scenarios[2];
+	double cell = o->seconds / 2, r[VRF_PAIRS_MAX];
+	uint64_t live = pkt_pool_outstanding();
+
+	if (!o->vrf_pairs)
+		return true;
+	printf("\nVRF cost: %u alternating pairs of %.2f s runs per burst, total ns/packet\n",
+	       o->vrf_pairs, cell);
+	for (unsigned k = 0; k < o->nbursts; k++) {
+		unsigned b = o->bursts[k];
+
+		run_once(plain, MODE_FWD, b, cell);   /* warm-up */
+		run_once(vrf, MODE_FWD, b, cell);
+		for (unsigned i = 0; i < o->vrf_pairs; i++) {
+			struct sample sp, sv;
+
+			if (i % 2) {
+				sv = run_once(vrf, MODE_FWD, b, cell);
+				sp = run_once(plain, MODE_FWD, b, cell);
+			} else {
+				sp = run_once(plain, MODE_FWD, b, cell);
+				sv = run_once(vrf, MODE_FWD, b, cell);
+			}
+			r[i] = ((double)sv.ns / (double)sv.pkts) /
+			       ((double)sp.ns / (double)sp.pkts);
+		}
+		bench_median(r, o->vrf_pairs);
+		printf("  burst %3u: VRF cost %+.2f%% (median pair ratio %.4f, IQR %.4f..%.4f)\n",
+		       b, (r[o->vrf_pairs / 2] - 1) * 100, r[o->vrf_pairs / 2],
+		       r[o->vrf_pairs / 4], r[(3 * o->vrf_pairs) / 4]);
+		fflush(stdout);
+	}
+	return check_leak("VRF cost runs", live);
+}
+
 static void print_yardstick(double best_cyc, double best_mpps, double tpn)
 {
 	printf("\nyardstick: ~%.0f cycles/packet for a full IPv4 forwarding path in the best\n"
@@ -903,34 +814,22 @@ static void print_yardstick(double best_cyc, double best_mpps, double tpn)
 	       best_cyc / YARDSTICK_CYCLES, best_mpps, tpn);
 }
 
-static int parse_bursts(const char *s, unsigned *nb, unsigned *bursts)
-{
-	char buf[128], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	*nb = 0;
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		long b = strtol(t, NULL, 10);
-		if (b < 1 || b > (long)PKT_MAX_BURST || *nb == BENCH_MAX_BURSTS)
-			return -1;
-		bursts[(*nb)++] = (unsigned)b;
-	}
-	return *nb ? 0 : -1;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fwd_bench [--seconds S] [--runs N] [--bursts 1,32,256]\n"
 		"                 [--table-bursts 32] [--prefixes FILE] [--no-table]\n"
+		"                 [--table-only] [--vrf-pairs N]\n"
 		"  --seconds S   duration of one run (default 2)\n"
 		"  --runs N      runs per figure, median reported (default 5, max %d)\n"
 		"  --bursts L    comma-separated burst sizes 1..%u\n"
 		"  --table-bursts L  burst sizes of the full-table rows (default 32)\n"
 		"  --prefixes F  the full table (default %s)\n"
 		"  --no-table    no full-table rows\n"
-		"  --table-only  only the full-table rows\n",
-		BENCH_MAX_RUNS, PKT_MAX_BURST, TABLE_FILE);
+		"  --table-only  only the full-table rows\n"
+		"  --vrf-pairs N plain/VRF run pairs per burst for the VRF cost\n"
+		"                (default 11, 0 = none, max %u)\n",
+		BENCH_MAX_RUNS, PKT_MAX_BURST, TABLE_FILE, VRF_PAIRS_MAX);
 }
 
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
@@ -943,6 +842,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "prefixes", required_argument, NULL, 'p' },
 		{ "no-table", no_argument, NULL, 'n' },
 		{ "table-only", no_argument, NULL, 'T' },
+		{ "vrf-pairs", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -950,7 +850,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 
 	*o = (struct bench_opts){ .seconds = 2.0, .runs = 5, .nbursts = 3,
 				  .bursts = { 1, 32, 256 }, .prefixes = TABLE_FILE,
-				  .ntbursts = 1, .tbursts = { 32 } };
+				  .ntbursts = 1, .tbursts = { 32 }, .vrf_pairs = 11 };
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -969,14 +869,14 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			}
 			break;
 		case 'b':
-			if (parse_bursts(optarg, &o->nbursts, o->bursts) < 0) {
+			if (bench_parse_bursts(optarg, o->bursts, &o->nbursts) < 0) {
 				fprintf(stderr, "fwd_bench: --bursts: expected a list of 1..%u, got '%s'\n",
 					PKT_MAX_BURST, optarg);
 				return -1;
 			}
 			break;
 		case 't':
-			if (parse_bursts(optarg, &o->ntbursts, o->tbursts) < 0) {
+			if (bench_parse_bursts(optarg, o->tbursts, &o->ntbursts) < 0) {
 				fprintf(stderr, "fwd_bench: --table-bursts: expected a list of 1..%u, got '%s'\n",
 					PKT_MAX_BURST, optarg);
 				return -1;
@@ -990,6 +890,14 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'T':
 			o->table_only = true;
+			break;
+		case 'v':
+			o->vrf_pairs = (unsigned)strtoul(optarg, NULL, 10);
+			if (o->vrf_pairs > VRF_PAIRS_MAX) {
+				fprintf(stderr, "fwd_bench: --vrf-pairs: expected 0..%u, got '%s'\n",
+					VRF_PAIRS_MAX, optarg);
+				return -1;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -1012,7 +920,7 @@ int main(int argc, char **argv)
 	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
 	setup();
-	tpn = tsc_per_ns();
+	tpn = bench_tsc_per_ns();
 	print_header(&o, tpn);
 	for (size_t i = 0; i < ARRAY_SIZE(scenarios) && !o.table_only; i++) {
 		for (unsigned k = 0; k < o.nbursts; k++) {
@@ -1028,10 +936,12 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	if (!o.table_only)
+	if (!o.table_only) {
 		print_yardstick(best_cyc, best_mpps, tpn);
+		ok &= vrf_cost_rows(&o);
+	}
 	ok &= table_rows(&o);
-	left = teardown();
+	left = bench_teardown(&wk);
 	if (left) {
 		printf("LEAK: %llu packets still allocated at exit\n",
 		       (unsigned long long)left);

@@ -1138,14 +1138,21 @@ static unsigned vec_table(struct fib_vec *v, uint32_t table, unsigned *idx,
 	return k;
 }
 
-/* Flows in v are in no VRF: fib_rules_plain_tables says when their rule
- * walk is the same as searching a fixed list of tables in order. */
+/* When the flows' rule walk is the same as searching a fixed list of tables
+ * in order: fib_rules_plain_tables for flows in no VRF, the VRF's table
+ * alone for VRF flows when fib_rules_l3mdev_direct. */
 bool fib_lookup_vec(struct fib_vec *v)
 {
 	uint32_t tables[FIB_RULES_PLAIN_MAX];
 	unsigned idx[FIB_VEC_MAX], m = v->n, nt;
 
-	nt = fib_rules_plain_tables(v->family, tables, FIB_RULES_PLAIN_MAX);
+	if (v->l3mdev_table) {
+		tables[0] = v->l3mdev_table;
+		nt = fib_rules_l3mdev_direct(v->family) ? 1 : 0;
+	} else {
+		nt = fib_rules_plain_tables(v->family, tables,
+					    FIB_RULES_PLAIN_MAX);
+	}
 	if (!nt || v->n > FIB_VEC_MAX) {
 		for (unsigned i = 0; i < v->n; i++)
 			v->found[i] = fib_lookup(&v->fl[i], &v->res[i]);

@@ -21,10 +21,11 @@ void fib_table_lookup_batch(uint32_t table, int family,
 
 #define FIB_VEC_MAX 64u
 
-/* Flows of one family, received outside any VRF, gathered for one policy
+/* Flows of one family and one VRF (or none), gathered for one policy
  * lookup of them all (the input route stage of a vector). */
 struct fib_vec {
 	int family;
+	uint32_t l3mdev_table;               /* every fl[i].l3mdev_table */
 	unsigned n;                          /* <= FIB_VEC_MAX */
 	struct fib_flow fl[FIB_VEC_MAX];
 	struct fib_result res[FIB_VEC_MAX];  /* out */
@@ -35,7 +36,8 @@ struct fib_vec {
  * fib_lookup(&v->fl[i], &v->res[i]) would give. When every rule of the
  * family is a lookup without selectors (the default rules: local, main,
  * default) the flows are looked up table by table with
- * fib_table_lookup_batch (memory accesses overlapped); otherwise one
+ * fib_table_lookup_batch (memory accesses overlapped); VRF flows likewise
+ * in their VRF's table when fib_rules_l3mdev_direct; otherwise one
  * fib_lookup per flow. Returns true when it took the batched path (for
  * tests and benchmarks; the answers are the same). Never fails. RCU
  * reader. */

@@ -622,6 +622,16 @@ unsigned fib_rules_plain_tables(int family, uint32_t *tables, unsigned max)
 	return s->nplain;
 }
 
+bool fib_rules_l3mdev_direct(int family)
+{
+	const struct fib_rule_set *s;
+
+	if (!family_ok(family))
+		return false;
+	s = rcu_dereference(rule_sets[family_idx(family)]);
+	return s && s->l3mdev_fast < s->n;
+}
+
 bool fib_rules_lookup(const struct fib_flow *fl, struct fib_result *res)
 {
 	return rules_eval(fl, res) != NULL;

@@ -137,6 +137,11 @@ bool fib_rules_lookup(const struct fib_flow *fl, struct fib_result *res);
  * the rules must be walked (fib_rules_lookup), or more than max tables.
  * Decided when the rules change; O(tables) here. RCU reader, any thread. */
 unsigned fib_rules_plain_tables(int family, uint32_t *tables, unsigned max);
+/* For batched lookups of VRF flows: true when a VRF flow's rule walk is one
+ * lookup in its VRF table, a miss final (the "Cost" case of
+ * fib_rules_lookup: only local lookup rules before a selector-less l3mdev
+ * rule). Decided when the rules change. RCU reader, any thread. */
+bool fib_rules_l3mdev_direct(int family);
 
 /* fib_rules_lookup that also copies the rule that decided into *rule (the
  * lookup or l3mdev rule whose table matched, or the blackhole/unreachable/

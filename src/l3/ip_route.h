@@ -1,13 +1,16 @@
-/* The input route stage of a vector, shared by IPv4 and IPv6 input: packets
- * received outside any VRF are gathered and looked up together
- * (fib_lookup_vec: batched LPM lookups when the rules are the default
- * ones), the others one by one through the VRF Rx hook. Only
- * ip4_input.c/ip6_input.c include this header.
+/* The input route stage of a vector, shared by IPv4 and IPv6 input: runs
+ * of packets received in the same VRF (or none) are gathered and looked up
+ * together by the policy rules (fib_lookup_vec: batched LPM lookups when
+ * the rules allow). The VRF Rx hook: a member's packets are flows of its
+ * VRF (vrf_flow_update), which with the default rules means the VRF table
+ * only, a miss final: nothing falls back to the main table unless a rule
+ * or a leaked route says so. Only ip4_input.c/ip6_input.c include this
+ * header.
  *
- * Packets leave in vector order, except that a packet routed one by one
- * (multicast, broadcast, a VRF member's) does not wait for the gathered
- * ones before it; packets of one flow arrive on one device with one
- * destination, so they keep their order. Worker thread, RCU reader. */
+ * Packets leave in vector order, except that a packet prep handles itself
+ * (multicast, broadcast) does not wait for the gathered ones before it;
+ * packets of one flow arrive on one device with one destination, so they
+ * keep their order. Worker thread, RCU reader. */
 #ifndef USNET_L3_IP_ROUTE_H
 #define USNET_L3_IP_ROUTE_H
 
@@ -47,23 +50,26 @@ static inline void ip_route_vector(struct worker *w, struct pkt_vec *v,
 {
 	struct ip_route_vec rv;
 	struct dev *in = NULL;
-	struct fib_result res;
 
 	rv.fv.family = family;
+	rv.fv.l3mdev_table = 0;
 	rv.fv.n = 0;
 	for (uint16_t i = 0; i < v->n; i++) {
 		struct pkt *p = v->p[i];
-		unsigned k = rv.fv.n;
+		unsigned k;
 
 		if (!in || in->ifindex != p->in_ifindex)
 			in = dev_get(p->in_ifindex);
+		if (in->l3mdev_table != rv.fv.l3mdev_table) {
+			if (rv.fv.n)
+				ip_route_vec_flush(w, &rv, done);
+			rv.fv.l3mdev_table = in->l3mdev_table;
+		}
+		k = rv.fv.n;
 		if (!prep(w, in, p, &rv.fv.fl[k]))
 			continue;
-		if (in->l3mdev_table) {   /* slot k is free again after this */
-			done(w, in, p, vrf_route_input(in, &rv.fv.fl[k], &res),
-			     &res);
-			continue;
-		}
+		if (in->l3mdev_table)
+			vrf_flow_update(&rv.fv.fl[k], in->l3mdev_table, in, true);
 		rv.p[k] = p;
 		rv.in[k] = in;
 		if (++rv.fv.n == FIB_VEC_MAX)

@@ -52,18 +52,6 @@ void vrf_flow_update(struct fib_flow *fl, uint32_t table, const struct dev *d,
 		*(rx ? &fl->iif : &fl->oif) = vrf->ifindex;
 }
 
-bool vrf_route_input(const struct dev *in, const struct fib_flow *fl,
-		     struct fib_result *res)
-{
-	struct fib_flow vfl;
-
-	if (!in->l3mdev_table)
-		return fib_lookup(fl, res);
-	vfl = *fl;
-	vrf_flow_update(&vfl, in->l3mdev_table, in, true);
-	return fib_lookup(&vfl, res);
-}
-
 static void vrf_capture(struct dev *vrf, struct pkt *p, const uint8_t *eh,
 			int dir)
 {

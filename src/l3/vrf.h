@@ -23,20 +23,13 @@ struct fib_result;
 struct dev *vrf_of(const struct dev *d);
 
 /* Make fl a flow of the VRF whose table is `table` (Linux's
- * l3mdev_update_flow): set fl->l3mdev_table and, when d (a member or the
+ * l3mdev_update_flow; the VRF Rx hook of the input route stage,
+ * l3/ip_route.h, and the Tx side of ip_route_output): set fl->l3mdev_table and, when d (a member or the
  * VRF itself; may be NULL) is in a VRF, fl->iif (rx: received) or fl->oif
  * (!rx: generated) to that VRF device's ifindex, so rules naming the VRF
  * device match. Never fails. RCU reader or control thread. */
 void vrf_flow_update(struct fib_flow *fl, uint32_t table, const struct dev *d,
 		     bool rx);
-
-/* Rx hook: route a flow received on `in` by the policy rules, as a flow of
- * in's VRF when it is in one (vrf_flow_update on a copy of fl). With the
- * default rules that is the VRF table only, and a miss there ends the
- * lookup: nothing falls back to the main table unless a rule or a leaked
- * route says so. false = no route. RCU reader, any thread. */
-bool vrf_route_input(const struct dev *in, const struct fib_flow *fl,
-		     struct fib_result *res);
 
 /* Rx side for capture: p (data at L3, its Ethernet header still in front)
  * arrived on a member of a VRF. */

@@ -1462,9 +1462,10 @@ static void test_fwd_shared(void **state)
 /* ---- batched policy lookups (fib_lookup_vec) ---- */
 
 /* Fill v with n flows toward random destinations (some inside prefix
- * pfx/plen) and check every answer against fib_lookup; returns whether
- * the batched path was taken. */
-static bool vec_check(int family, const char *pfx, unsigned plen, unsigned n)
+ * pfx/plen), in VRF table vrf (0 = none), and check every answer against
+ * fib_lookup; returns whether the batched path was taken. */
+static bool vec_check_vrf(int family, const char *pfx, unsigned plen,
+			  unsigned n, uint32_t vrf)
 {
 	static struct fib_vec v;
 	union pkt_addr base = addr(family, pfx);
@@ -1473,12 +1474,14 @@ static bool vec_check(int family, const char *pfx, unsigned plen, unsigned n)
 
 	memset(&v, 0, sizeof(v));
 	v.family = family;
+	v.l3mdev_table = vrf;
 	v.n = n;
 	for (unsigned i = 0; i < n; i++) {
 		struct fib_flow *fl = &v.fl[i];
 		union pkt_addr a;
 
 		fl->family = (uint8_t)family;
+		fl->l3mdev_table = vrf;
 		a = rand_addr(family);
 		if (i % 2)   /* half inside pfx: host bits random */
 			for (unsigned b = 0; b < plen; b++) {
@@ -1504,6 +1507,11 @@ static bool vec_check(int family, const char *pfx, unsigned plen, unsigned n)
 		assert_int_equal(v.res[i].table, res.table);
 	}
 	return batched;
+}
+
+static bool vec_check(int family, const char *pfx, unsigned plen, unsigned n)
+{
+	return vec_check_vrf(family, pfx, plen, n, 0);
 }
 
 /* Routes in local, main (ECMP, unreachable) and default for family. */
@@ -1534,6 +1542,21 @@ static void vec_routes(int family)
 	}
 	r = dev_route(family, v4 ? "0.0.0.0" : "::", 0, 0, 7);
 	r.table = FIB_TABLE_DEFAULT;
+	assert_int_equal(add(&r, FIB_F_EXCL), 0);
+}
+
+/* VRF table 10 for family: a part of the main routes' space, a host. */
+static void vec_vrf_routes(int family)
+{
+	bool v4 = family == AF_INET;
+	struct fib_route r;
+
+	r = dev_route(family, v4 ? "10.0.0.0" : "2001:db8::", v4 ? 9 : 33, 0, 3);
+	r.table = 10;
+	assert_int_equal(add(&r, FIB_F_EXCL), 0);
+	r = dev_route(family, v4 ? "10.200.0.7" : "2001:db8:8000::7",
+		      v4 ? 32 : 128, 0, 4);
+	r.table = 10;
 	assert_int_equal(add(&r, FIB_F_EXCL), 0);
 }
 
@@ -1579,10 +1602,36 @@ static void test_lookup_vec(void **state)
 		assert_int_equal(fib_rule_del(&rule, err), 0);
 		assert_true(vec_check(family, pfx, plen, FIB_VEC_MAX));
 	}
+	/* VRF flows without the l3mdev rule walk the rules one by one. */
+	for (unsigned f = 0; f < 2; f++)
+		vec_vrf_routes(fams[f]);
+	assert_false(vec_check_vrf(AF_INET, "10.0.0.0", 8, FIB_VEC_MAX, 10));
 	/* The l3mdev rule (a VRF exists) is not met by flows in no VRF. */
 	assert_int_equal(fib_rules_l3mdev_install(), 0);
 	assert_true(vec_check(AF_INET, "10.0.0.0", 8, FIB_VEC_MAX));
 	assert_true(vec_check(AF_INET6, "2001:db8::", 32, FIB_VEC_MAX));
+	/* VRF flows: batched in the VRF's table alone, misses final. */
+	for (unsigned f = 0; f < 2; f++) {
+		int family = fams[f];
+		const char *pfx = family == AF_INET ? "10.0.0.0" : "2001:db8::";
+		unsigned plen = family == AF_INET ? 8 : 32;
+
+		assert_true(vec_check_vrf(family, pfx, plen, FIB_VEC_MAX, 10));
+		assert_true(vec_check_vrf(family, pfx, plen, 5, 77)); /* no such table */
+		/* a rule before the l3mdev rule: one walk per flow */
+		memset(&rule, 0, sizeof(rule));
+		rule.family = (uint8_t)family;
+		rule.has_prio = true;
+		rule.prio = 500;
+		rule.action = FIB_RULE_LOOKUP;
+		rule.table = FIB_TABLE_MAIN;
+		rule.dst = addr(family, pfx);
+		rule.dst_len = (uint8_t)plen;
+		assert_int_equal(fib_rule_add(&rule, err), 0);
+		assert_false(vec_check_vrf(family, pfx, plen, FIB_VEC_MAX, 10));
+		assert_int_equal(fib_rule_del(&rule, err), 0);
+		assert_true(vec_check_vrf(family, pfx, plen, FIB_VEC_MAX, 10));
+	}
 }
 
 int main(void)
