@@ -59,6 +59,7 @@
 #include "fib/fib_batch.h"
 #include "fib/lpm4.h"
 #include "fib/lpm6.h"
+#include "prefix_file.h"
 
 #define NH_COUNT 8u
 #define MAX_RUNS 64
@@ -180,45 +181,41 @@ static uint8_t nh_of(const uint8_t *a, unsigned len)
 	return (uint8_t)(1 + (h >> 32) % NH_COUNT);
 }
 
+struct pfx_sets {
+	struct pfx *p4, *p6;
+	size_t n4, n6, cap4, cap6;
+};
+
+static void pfx_add(int family, const uint8_t a[16], unsigned len, void *arg)
+{
+	struct pfx_sets *ps = arg;
+	struct pfx x;
+
+	memset(&x, 0, sizeof(x));
+	memcpy(x.a, a, 16);
+	x.len = (uint8_t)len;
+	x.nh = nh_of(x.a, x.len);
+	if (family == AF_INET6 && ps->n6 < ps->cap6)
+		ps->p6[ps->n6++] = x;
+	else if (family == AF_INET && ps->n4 < ps->cap4)
+		ps->p4[ps->n4++] = x;
+}
+
 static void load_file(struct pfx **p4, size_t *n4, struct pfx **p6,
 		      size_t *n6)
 {
-	char cmd[600], line[128], *slash, *end;
-	struct pfx x;
-	long len;
-	FILE *f;
-	size_t cap4 = 1 << 20, cap6 = 1 << 18;
+	struct pfx_sets ps = { .cap4 = 1 << 20, .cap6 = 1 << 18 };
 
-	snprintf(cmd, sizeof(cmd), "gzip -dc '%s'", opt.file);
-	f = popen(cmd, "r");
-	*p4 = malloc(cap4 * sizeof(**p4));
-	*p6 = malloc(cap6 * sizeof(**p6));
-	if (!f || !*p4 || !*p6)
-		die("cannot read %s", opt.file);
-	*n4 = *n6 = 0;
-	while (fgets(line, sizeof(line), f)) {
-		bool v6;
-
-		line[strcspn(line, "\r\n")] = '\0';
-		slash = strchr(line, '/');
-		if (!slash)
-			continue;
-		*slash = '\0';
-		len = strtol(slash + 1, &end, 10);
-		v6 = strchr(line, ':') != NULL;
-		memset(&x, 0, sizeof(x));
-		if (*end || len < 0 || len > (v6 ? 128 : 32) ||
-		    inet_pton(v6 ? AF_INET6 : AF_INET, line, x.a) != 1)
-			continue;
-		x.len = (uint8_t)len;
-		x.nh = nh_of(x.a, x.len);
-		if (v6 && *n6 < cap6)
-			(*p6)[(*n6)++] = x;
-		else if (!v6 && *n4 < cap4)
-			(*p4)[(*n4)++] = x;
-	}
-	if (pclose(f) != 0 || !*n4 || !*n6)
+	ps.p4 = malloc(ps.cap4 * sizeof(*ps.p4));
+	ps.p6 = malloc(ps.cap6 * sizeof(*ps.p6));
+	if (!ps.p4 || !ps.p6)
+		die("out of memory");
+	if (!bench_prefix_file_read(opt.file, pfx_add, &ps) || !ps.n4 || !ps.n6)
 		die("%s: reading failed or no prefixes", opt.file);
+	*p4 = ps.p4;
+	*p6 = ps.p6;
+	*n4 = ps.n4;
+	*n6 = ps.n6;
 }
 
 /* An address inside prefix x (random host bits). */

@@ -31,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 #include <arpa/inet.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,6 +40,7 @@
 #include <x86intrin.h>
 
 #include "bench_harness.h"
+#include "prefix_file.h"
 #include "fib/fib_fwd.h"
 #include "fib/nexthop.h"
 #include "l2/neigh.h"
@@ -461,41 +464,30 @@ static void table_push(struct table_set *t, const struct tpfx *x)
 	t->p[t->n++] = *x;
 }
 
-/* Read the table file (lines PREFIX/LEN, gzip'ed); false when it cannot be
- * read (the full-table rows are then skipped). */
+struct table_pair {
+	struct table_set *t4, *t6;
+};
+
+static void table_add(int family, const uint8_t a[16], unsigned len, void *arg)
+{
+	struct table_pair *tp = arg;
+	struct tpfx x;
+
+	memset(&x, 0, sizeof(x));
+	memcpy(&x.a, a, 16);
+	x.len = (uint8_t)len;
+	fib_prefix_mask(family, &x.a, x.len);
+	table_push(family == AF_INET6 ? tp->t6 : tp->t4, &x);
+}
+
+/* Read the table file; false when it cannot be read (the full-table rows
+ * are then skipped). */
 static bool table_read(const char *file, struct table_set *t4,
 		       struct table_set *t6)
 {
-	char cmd[600], line[128], *slash, *end;
-	struct tpfx x;
-	FILE *f;
-	long len;
+	struct table_pair tp = { t4, t6 };
 
-	if (access(file, R_OK) != 0)
-		return false;
-	snprintf(cmd, sizeof(cmd), "gzip -dc '%s'", file);
-	f = popen(cmd, "r");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		bool v6;
-
-		line[strcspn(line, "\r\n")] = '\0';
-		slash = strchr(line, '/');
-		if (!slash)
-			continue;
-		*slash = '\0';
-		len = strtol(slash + 1, &end, 10);
-		v6 = strchr(line, ':') != NULL;
-		memset(&x, 0, sizeof(x));
-		if (*end || len < 0 || len > (v6 ? 128 : 32) ||
-		    inet_pton(v6 ? AF_INET6 : AF_INET, line, &x.a) != 1)
-			continue;
-		x.len = (uint8_t)len;
-		fib_prefix_mask(v6 ? AF_INET6 : AF_INET, &x.a, x.len);
-		table_push(v6 ? t6 : t4, &x);
-	}
-	return pclose(f) == 0 && t4->n && t6->n;
+	return bench_prefix_file_read(file, table_add, &tp) && t4->n && t6->n;
 }
 
 /* Gateway i of the full-table routes, on the sink's subnet. */
@@ -763,45 +755,94 @@ static bool table_rows(const struct bench_opts *o)
 	return ok;
 }
 
+/* User-space instructions retired by this thread (a hardware counter
+ * through perf_event_open); -1 when the machine does not offer it. */
+static int insn_counter_open(void)
+{
+	struct perf_event_attr pa;
+
+	memset(&pa, 0, sizeof(pa));
+	pa.size = sizeof(pa);
+	pa.type = PERF_TYPE_HARDWARE;
+	pa.config = PERF_COUNT_HW_INSTRUCTIONS;
+	pa.exclude_kernel = 1;
+	pa.exclude_hv = 1;
+	return (int)syscall(SYS_perf_event_open, &pa, 0, -1, -1, 0);
+}
+
+static uint64_t insn_read(int fd)
+{
+	uint64_t v = 0;
+
+	if (fd < 0 || read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		return 0;
+	return v;
+}
+
+/* One forwarding run of sc: ns and instructions per packet. */
+static void vrf_cost_run(struct scenario *sc, unsigned burst, double seconds,
+			 int fd, double *ns, double *insn)
+{
+	uint64_t i0 = insn_read(fd);
+	struct sample x = run_once(sc, MODE_FWD, burst, seconds);
+
+	*ns = (double)x.ns / (double)x.pkts;
+	*insn = (double)(insn_read(fd) - i0) / (double)x.pkts;
+}
+
 /* The VRF's cost, measured as trustworthily as this machine allows: runs
  * of "ipv4 64B" and "ipv4 vrf" (the same traffic, ports in the main table
  * or in a VRF) alternate in pairs, each order half the time, so that
- * drift in machine load hits both alike; the cost is the median of the
- * pairs' ns/packet ratios, with their inter-quartile range as the noise. */
+ * drift in machine load hits both alike; the time cost is the median of
+ * the pairs' ns/packet ratios, with their inter-quartile range as the
+ * noise. Instructions per packet (user space, a hardware counter) do not
+ * depend on the machine's load: their ratio is the extra work itself. */
 static bool vrf_cost_rows(const struct bench_opts *o)
 {
 	struct scenario *plain = &scenarios[0], *vrf = &scenarios[2];
 	double cell = o->seconds / 2, r[VRF_PAIRS_MAX];
+	double ip[VRF_PAIRS_MAX], iv[VRF_PAIRS_MAX];
 	uint64_t live = pkt_pool_outstanding();
+	int fd;
 
 	if (!o->vrf_pairs)
 		return true;
-	printf("\nVRF cost: %u alternating pairs of %.2f s runs per burst, total ns/packet\n",
-	       o->vrf_pairs, cell);
+	fd = insn_counter_open();
+	printf("\nVRF cost: %u alternating pairs of %.2f s runs per burst, total per packet%s\n",
+	       o->vrf_pairs, cell, fd < 0 ? " (no instruction counter here)" : "");
 	for (unsigned k = 0; k < o->nbursts; k++) {
 		unsigned b = o->bursts[k];
 
 		run_once(plain, MODE_FWD, b, cell);   /* warm-up */
 		run_once(vrf, MODE_FWD, b, cell);
 		for (unsigned i = 0; i < o->vrf_pairs; i++) {
-			struct sample sp, sv;
+			double np, nv;
 
 			if (i % 2) {
-				sv = run_once(vrf, MODE_FWD, b, cell);
-				sp = run_once(plain, MODE_FWD, b, cell);
+				vrf_cost_run(vrf, b, cell, fd, &nv, &iv[i]);
+				vrf_cost_run(plain, b, cell, fd, &np, &ip[i]);
 			} else {
-				sp = run_once(plain, MODE_FWD, b, cell);
-				sv = run_once(vrf, MODE_FWD, b, cell);
+				vrf_cost_run(plain, b, cell, fd, &np, &ip[i]);
+				vrf_cost_run(vrf, b, cell, fd, &nv, &iv[i]);
 			}
-			r[i] = ((double)sv.ns / (double)sv.pkts) /
-			       ((double)sp.ns / (double)sp.pkts);
+			r[i] = nv / np;
 		}
 		bench_median(r, o->vrf_pairs);
-		printf("  burst %3u: VRF cost %+.2f%% (median pair ratio %.4f, IQR %.4f..%.4f)\n",
+		printf("  burst %3u: time %+.2f%% (median pair ratio %.4f, IQR %.4f..%.4f)",
 		       b, (r[o->vrf_pairs / 2] - 1) * 100, r[o->vrf_pairs / 2],
 		       r[o->vrf_pairs / 4], r[(3 * o->vrf_pairs) / 4]);
+		if (fd >= 0) {
+			double mp = bench_median(ip, o->vrf_pairs);
+			double mv = bench_median(iv, o->vrf_pairs);
+
+			printf("; instructions %.1f vs %.1f = %+.2f%%", mv, mp,
+			       (mv / mp - 1) * 100);
+		}
+		printf("\n");
 		fflush(stdout);
 	}
+	if (fd >= 0)
+		close(fd);
 	return check_leak("VRF cost runs", live);
 }
 
