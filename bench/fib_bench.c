@@ -124,16 +124,6 @@ static void measure_tsc(void)
 	tsc_hz = (double)(c1 - c0) / (t1 - t0);
 }
 
-static uint64_t rng = 0x853c49e6748fea9bull;
-
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -226,7 +216,7 @@ static void addr_in(const struct pfx *x, unsigned bytes, uint8_t *a)
 				x->len > 8 * b ? x->len - 8 * b : 0;
 		uint8_t m = (uint8_t)(0xff00u >> keep);
 
-		a[b] = (uint8_t)((x->a[b] & m) | ((uint8_t)rnd() & ~m));
+		a[b] = (uint8_t)((x->a[b] & m) | ((uint8_t)bench_rnd() & ~m));
 	}
 }
 
@@ -760,10 +750,10 @@ static void churn_pick(struct churn *c, size_t n)
 	if (!c->idx)
 		die("out of memory");
 	/* Distinct: a random start and a stride coprime with n. */
-	size_t start = (size_t)(rnd() % n), stride;
+	size_t start = (size_t)(bench_rnd() % n), stride;
 
 	do
-		stride = 1 + (size_t)(rnd() % (n - 1));
+		stride = 1 + (size_t)(bench_rnd() % (n - 1));
 	while (stride % 2 == 0 || n % stride == 0);
 	for (size_t i = 0; i < opt.churn; i++)
 		c->idx[i] = (start + i * stride) % n;
@@ -883,9 +873,9 @@ static void bench_v4(struct pfx *p, size_t n)
 			uint8_t a[4];
 
 			if (k == 0)
-				addr_in(&p[rnd() % n], 4, a);
+				addr_in(&p[bench_rnd() % n], 4, a);
 			else
-				memcpy(a, &(uint32_t){ (uint32_t)rnd() }, 4);
+				memcpy(a, &(uint32_t){ (uint32_t)bench_rnd() }, 4);
 			memcpy(&s.addr_be[k][i], a, 4);
 			s.addr_h[k][i] = ntohl(s.addr_be[k][i]);
 			fib_dst[0][k][i].v4 = s.addr_be[k][i];
@@ -1023,7 +1013,7 @@ static void bench_v6(struct pfx *p, size_t n)
 			static const struct pfx global = { .a = { 0x20 },
 							   .len = 3 };
 
-			addr_in(k == 0 ? &p[rnd() % n] : &global, 16,
+			addr_in(k == 0 ? &p[bench_rnd() % n] : &global, 16,
 				s.addr[k][i]);
 			memcpy(fib_dst[1][k][i].v6, s.addr[k][i], 16);
 		}

@@ -442,16 +442,6 @@ struct table_set {
 	size_t n, cap;
 };
 
-static uint64_t rng = 0x853c49e6748fea9bull;
-
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 static void table_push(struct table_set *t, const struct tpfx *x)
 {
@@ -566,7 +556,7 @@ static union pkt_addr *table_sample(int family, const struct table_set *t)
 	if (!nok)
 		bench_die("table", "no usable prefix to sample from");
 	for (size_t i = 0; i < TABLE_SAMPLE; i++) {
-		const struct tpfx *x = &t->p[ok[rnd() % nok]];
+		const struct tpfx *x = &t->p[ok[bench_rnd() % nok]];
 		const uint8_t *pa = family == AF_INET ? (const uint8_t *)&x->a.v4
 						      : x->a.v6;
 		uint8_t *a = family == AF_INET ? (uint8_t *)&d[i].v4 : d[i].v6;
@@ -576,7 +566,7 @@ static union pkt_addr *table_sample(int family, const struct table_set *t)
 					x->len > 8 * b ? x->len - 8 * b : 0;
 			uint8_t m = (uint8_t)(0xff00u >> keep);
 
-			a[b] = (uint8_t)((pa[b] & m) | ((uint8_t)rnd() & ~m));
+			a[b] = (uint8_t)((pa[b] & m) | ((uint8_t)bench_rnd() & ~m));
 		}
 	}
 	free(ok);

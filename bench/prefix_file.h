@@ -1,7 +1,8 @@
-/* Reading the prefix table of the FIB benchmarks (bench/fwd_bench.c,
- * bench/fib_bench.c): a gzip'ed file of "PREFIX/LEN" lines, IPv4 and IPv6
- * mixed, such as ../shared/data/prefixes.txt.gz. Header-only (static
- * inline), so that each benchmark stays one translation unit. */
+/* The prefix table of the FIB benchmarks (bench/fwd_bench.c,
+ * bench/fib_bench.c) and the random numbers that sample it: a gzip'ed file
+ * of "PREFIX/LEN" lines, IPv4 and IPv6 mixed, such as
+ * ../shared/data/prefixes.txt.gz. Header-only (static inline), so that
+ * each benchmark stays one translation unit. Single-threaded. */
 #ifndef USNET_BENCH_PREFIX_FILE_H
 #define USNET_BENCH_PREFIX_FILE_H
 
@@ -52,6 +53,18 @@ static inline bool bench_prefix_file_read(const char *file, bench_prefix_fn fn,
 		fn(v6 ? AF_INET6 : AF_INET, a, (unsigned)len, arg);
 	}
 	return pclose(f) == 0;
+}
+
+/* splitmix64: fast, fixed seed, so that every run samples alike. */
+static uint64_t bench_rng_state = 0x853c49e6748fea9bull;
+
+static inline uint64_t bench_rnd(void)
+{
+	uint64_t z = (bench_rng_state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
 }
 
 #endif

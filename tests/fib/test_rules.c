@@ -34,9 +34,8 @@ static union pkt_addr addr(int family, const char *s)
 	return a;
 }
 
-/* A default route in `table` out of ifindex == table: the nexthop device
- * of a lookup result names the table it came from. */
-static void table_default(uint32_t table)
+/* A route to prefix/plen in `table` out of ifindex == table. */
+static void table_route(uint32_t table, const char *prefix, uint8_t plen)
 {
 	struct fib_route r;
 	char err[256] = "";
@@ -46,10 +45,19 @@ static void table_default(uint32_t table)
 	r.type = FIB_UNICAST;
 	r.proto = FIB_PROTO_STATIC;
 	r.table = table;
+	r.plen = plen;
+	r.prefix = addr(AF_INET, prefix);
 	r.nnh = 1;
 	r.nh[0].ifindex = table;
 	r.nh[0].weight = 1;
 	assert_int_equal(fib_route_add(&r, FIB_F_EXCL, err), 0);
+}
+
+/* A default route in `table` out of ifindex == table: the nexthop device
+ * of a lookup result names the table it came from. */
+static void table_default(uint32_t table)
+{
+	table_route(table, "0.0.0.0", 0);
 }
 
 static int setup(void **state)
@@ -379,25 +387,6 @@ static void test_dev_events(void **state)
 
 #define VRF_TABLE 10u
 #define VRF_IFINDEX 50u   /* the VRF device */
-
-/* A route to prefix/plen in `table` out of ifindex == table. */
-static void table_route(uint32_t table, const char *prefix, uint8_t plen)
-{
-	struct fib_route r;
-	char err[256] = "";
-
-	memset(&r, 0, sizeof(r));
-	r.family = AF_INET;
-	r.type = FIB_UNICAST;
-	r.proto = FIB_PROTO_STATIC;
-	r.table = table;
-	r.plen = plen;
-	r.prefix = addr(AF_INET, prefix);
-	r.nnh = 1;
-	r.nh[0].ifindex = table;
-	r.nh[0].weight = 1;
-	assert_int_equal(fib_route_add(&r, FIB_F_EXCL, err), 0);
-}
 
 /* The VRF table knows 10.10.0.0/16 only; the l3mdev rule is installed. */
 static int setup_vrf(void **state)
