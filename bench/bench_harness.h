@@ -155,6 +155,26 @@ static inline bool bench_all_balanced(bool gen_rx_exempt)
 	return ok;
 }
 
+/* The closing checks of a benchmark: counters balance (bench_all_balanced
+ * with gen_rx_exempt), nothing leaks after bench_teardown; prints the
+ * verdict and returns the exit status (0 or 1). ok: the runs' own checks. */
+static inline int bench_finish(struct worker *wk, bool ok, bool gen_rx_exempt)
+{
+	uint64_t left;
+
+	ok &= bench_all_balanced(gen_rx_exempt);
+	left = bench_teardown(wk);
+	if (left) {
+		printf("LEAK: %llu packets still allocated at exit\n",
+		       (unsigned long long)left);
+		ok = false;
+	}
+	printf("%s: %s\n", bench_name,
+	       ok ? "every generated packet arrived, counters balance, no leaks"
+		  : "FAILED (see above)");
+	return ok ? 0 : 1;
+}
+
 static inline int bench_cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;

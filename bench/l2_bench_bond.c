@@ -197,7 +197,6 @@ int main(int argc, char **argv)
 	struct row rows[S_N];
 	struct opts o;
 	bool ok = true;
-	uint64_t left;
 
 	bench_name = "l2_bench_bond";
 	if (parse_opts(argc, argv, &o) < 0)
@@ -224,15 +223,5 @@ int main(int argc, char **argv)
 		       (unsigned long long)r->generated, r->ok ? "" : "  FAIL");
 		ok &= r->ok;
 	}
-	if (!bench_all_balanced(false))
-		ok = false;
-	left = bench_teardown(&wk);
-	if (left) {
-		printf("LEAK: %llu packets still allocated at exit\n",
-		       (unsigned long long)left);
-		ok = false;
-	}
-	printf("%s\n", ok ? "l2_bench_bond: every generated packet arrived, counters balance, no leaks"
-			  : "l2_bench_bond: FAILED (see above)");
-	return ok ? 0 : 1;
+	return bench_finish(&wk, ok, false);
 }

@@ -209,7 +209,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 int main(int argc, char **argv)
 {
 	struct bench_opts o;
-	uint64_t left, live;
+	uint64_t live;
 	bool ok = true;
 
 	bench_name = "l2_bench_bridge";
@@ -257,14 +257,5 @@ int main(int argc, char **argv)
 		       (unsigned long long)pkt_pool_outstanding());
 		ok = false;
 	}
-	ok &= bench_all_balanced(true);
-	left = bench_teardown(&wk);
-	if (left) {
-		printf("LEAK: %llu packets still allocated at exit\n",
-		       (unsigned long long)left);
-		ok = false;
-	}
-	printf("%s\n", ok ? "l2_bench_bridge: all generated packets arrived, counters balance, no leaks"
-			  : "l2_bench_bridge: FAILED (see above)");
-	return ok ? 0 : 1;
+	return bench_finish(&wk, ok, true);
 }

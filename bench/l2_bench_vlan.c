@@ -328,7 +328,6 @@ int main(int argc, char **argv)
 	struct opts o;
 	double tpn;
 	bool ok = true;
-	uint64_t left;
 
 	bench_name = "l2_bench_vlan";
 	if (parse_opts(argc, argv, &o) < 0)
@@ -346,15 +345,5 @@ int main(int argc, char **argv)
 		}
 		fflush(stdout);
 	}
-	if (!bench_all_balanced(true))
-		ok = false;
-	left = bench_teardown(&wk);
-	if (left) {
-		printf("LEAK: %llu packets still allocated at exit\n",
-		       (unsigned long long)left);
-		ok = false;
-	}
-	printf("%s\n", ok ? "l2_bench_vlan: every generated packet arrived, counters balance, no leaks"
-			  : "l2_bench_vlan: FAILED (see above)");
-	return ok ? 0 : 1;
+	return bench_finish(&wk, ok, true);
 }

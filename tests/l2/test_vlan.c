@@ -524,13 +524,7 @@ static void test_mtu_and_mac(void **state)
 
 static void t_expect_error(const char *args, const char *msg)
 {
-	char err[DRV_ERR_SIZE];
-	struct dev *d = h_dev_create(&vlan_driver, "vx", args, err);
-
-	if (d)
-		fail_msg("'%s' was accepted", args);
-	if (!strstr(err, msg))
-		fail_msg("'%s': error '%s' lacks '%s'", args, err, msg);
+	h_expect_create_error(&vlan_driver, "vx", args, msg);
 }
 
 static void test_argument_errors(void **state)

@@ -255,6 +255,21 @@ static inline struct dev *h_dev_up(const struct dev_driver *drv,
 	return d;
 }
 
+/* `link add NAME type ... ARGS` of driver drv must fail with an error
+ * containing msg. */
+static inline void h_expect_create_error(const struct dev_driver *drv,
+					 const char *name, const char *args,
+					 const char *msg)
+{
+	char err[DRV_ERR_SIZE];
+	struct dev *d = h_dev_create(drv, name, args, err);
+
+	if (d)
+		fail_msg("'%s' was accepted", args);
+	if (!strstr(err, msg))
+		fail_msg("'%s': error '%s' lacks '%s'", args, err, msg);
+}
+
 /* What `link del` does for a device without slaves. */
 static inline void h_dev_del(struct dev *d)
 {
