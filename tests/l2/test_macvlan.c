@@ -78,26 +78,6 @@ static void t_echo(struct hframe *f, const uint8_t dmac[6],
 	h_l4_csum(f, l3);
 }
 
-static void t_arp_req(struct hframe *f, const uint8_t sha[6], const char *spa,
-		      const char *tpa)
-{
-	union pkt_addr s = A4(spa), t = A4(tpa);
-	uint8_t *a;
-
-	h_eth(f, BCAST, sha, ETH_P_ARP);
-	a = f->b + f->len;
-	put_be16(a, 1);
-	put_be16(a + 2, ETH_P_IP4);
-	a[4] = 6;
-	a[5] = 4;
-	put_be16(a + 6, 1);
-	memcpy(a + 8, sha, 6);
-	memcpy(a + 14, &s.v4, 4);
-	memset(a + 18, 0, 6);
-	memcpy(a + 24, &t.v4, 4);
-	f->len += 28;
-}
-
 /* Is captured frame p an echo reply from smac to dmac? */
 static void t_expect_echo_reply(const struct pkt *p, const uint8_t dmac[6],
 				const uint8_t smac[6], const char *src)
@@ -172,7 +152,7 @@ static void test_broadcast_to_each(void **state)
 	rx0 = h_stats(mv0).rx_packets;
 	rx1 = h_stats(mv1).rx_packets;
 	drop0 = h_rx_drops(mv0, DROP_ARP_NOT_FOR_US);
-	t_arp_req(&f, PEER0_MAC, "10.20.0.2", "10.20.0.1");
+	h_arp_req(&f, PEER0_MAC, "10.20.0.2", "10.20.0.1");
 	h_input(p0, &f);
 	assert_int_equal(h_n(p0), 0);
 	assert_int_equal(macvlan_queued(mv0), 1);
@@ -219,7 +199,7 @@ static void test_bridge_mode_siblings_talk(void **state)
 	h_cap_clear(p0);
 
 	drops = h_rx_drops(mv1, DROP_ARP_NOT_FOR_US);
-	t_arp_req(&f, M0, "10.10.0.1", "10.10.0.9");
+	h_arp_req(&f, M0, "10.10.0.1", "10.10.0.9");
 	t_xmit(mv0, &f);
 	assert_int_equal(h_n(p0), 1);
 	assert_int_equal(macvlan_queued(mv1), 1);
@@ -246,7 +226,7 @@ static void test_private_mode_isolates(void **state)
 	h_assert_eth(h_frame(p0, 0), M1, M0, ETH_P_IP4);
 	assert_int_equal(macvlan_queued(mv1), 0);
 
-	t_arp_req(&f, M0, "10.10.0.1", "10.20.0.1");
+	h_arp_req(&f, M0, "10.10.0.1", "10.20.0.1");
 	t_xmit(mv0, &f);
 	assert_int_equal(h_n(p0), 2);
 	assert_int_equal(macvlan_queued(mv1), 0);
@@ -275,7 +255,7 @@ static void test_vepa_mode(void **state)
 	h_input(p0, &f); /* hairpin */
 	assert_int_equal(h_stats(mv1).rx_packets, 1);
 	assert_int_equal(h_n(p0), 2); /* mv1's echo reply */
-	t_arp_req(&f, M0, "10.10.0.1", "10.10.0.9");
+	h_arp_req(&f, M0, "10.10.0.1", "10.10.0.9");
 	h_input(p0, &f);
 	assert_int_equal(macvlan_queued(mv0), 0);
 	assert_int_equal(macvlan_queued(mv1), 1);
@@ -295,7 +275,7 @@ static void test_down_macvlan(void **state)
 	struct hframe f, arp;
 
 	t_pair("bridge", &mv0, &mv1);
-	t_arp_req(&arp, PEER0_MAC, "10.20.0.2", "10.20.0.1");
+	h_arp_req(&arp, PEER0_MAC, "10.20.0.2", "10.20.0.1");
 	h_input(p0, &arp);
 	assert_int_equal(macvlan_queued(mv1), 1);
 	assert_int_equal(dev_set_up(mv1, false, err), 0);
@@ -477,7 +457,7 @@ static void test_queue_full_is_counted(void **state)
 	struct hframe f;
 	unsigned got = 0, n;
 
-	t_arp_req(&f, PEER0_MAC, "10.1.0.2", "10.1.0.77");
+	h_arp_req(&f, PEER0_MAC, "10.1.0.2", "10.1.0.77");
 	for (int i = 0; i < 600; i++)
 		h_input(p0, &f);
 	assert_int_equal(macvlan_queued(mv0), 512);

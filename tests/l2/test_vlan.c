@@ -67,27 +67,6 @@ static void t_input_q(struct dev *d, const struct hframe *f, uint16_t tci)
 	t_input_tagged(d, f, &tpid, &tci, 1);
 }
 
-/* An ARP request from `spa` (mac `sha`) for `tpa`. */
-static void t_arp_req(struct hframe *f, const uint8_t sha[6], const char *spa,
-		      const char *tpa)
-{
-	union pkt_addr s = A4(spa), t = A4(tpa);
-	uint8_t *a;
-
-	h_eth(f, BCAST, sha, ETH_P_ARP);
-	a = f->b + f->len;
-	put_be16(a, 1);
-	put_be16(a + 2, ETH_P_IP4);
-	a[4] = 6;
-	a[5] = 4;
-	put_be16(a + 6, 1);
-	memcpy(a + 8, sha, 6);
-	memcpy(a + 14, &s.v4, 4);
-	memset(a + 18, 0, 6);
-	memcpy(a + 24, &t.v4, 4);
-	f->len += 28;
-}
-
 /* A UDP frame src -> dst between the given MACs. */
 static uint32_t t_udp(struct hframe *f, const uint8_t dmac[6],
 		      const uint8_t smac[6], const char *src, const char *dst)
@@ -364,7 +343,7 @@ static void test_qinq(void **state)
 
 	h_addr(c10, AF_INET, "10.30.0.1", 24);
 	h_cap_clear(p0);
-	t_arp_req(&f, PEER0_MAC, "10.30.0.2", "10.30.0.1");
+	h_arp_req(&f, PEER0_MAC, "10.30.0.2", "10.30.0.1");
 	t_input_tagged(p0, &f, tpids, tcis, 2);
 	assert_int_equal(h_n(p0), 1);
 	out = h_frame(p0, 0);

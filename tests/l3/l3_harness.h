@@ -332,6 +332,28 @@ static inline void h_eth(struct hframe *f, const uint8_t dst[6],
 	f->len = 14;
 }
 
+/* A broadcast ARP request from spa (MAC sha) for tpa (RFC 826). */
+static inline void h_arp_req(struct hframe *f, const uint8_t sha[6],
+			     const char *spa, const char *tpa)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	union pkt_addr s = A4(spa), t = A4(tpa);
+	uint8_t *a;
+
+	h_eth(f, bcast, sha, ETH_P_ARP);
+	a = f->b + f->len;
+	put_be16(a, 1);
+	put_be16(a + 2, ETH_P_IP4);
+	a[4] = 6;
+	a[5] = 4;
+	put_be16(a + 6, 1);
+	memcpy(a + 8, sha, 6);
+	memcpy(a + 14, &s.v4, 4);
+	memset(a + 18, 0, 6);
+	memcpy(a + 24, &t.v4, 4);
+	f->len += 28;
+}
+
 struct ip4_spec {
 	const char *src, *dst;
 	uint8_t proto, ttl, tos;
