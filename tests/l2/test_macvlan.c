@@ -18,7 +18,6 @@
 #include "l2/macvlan.h"
 #include "l2/vlan.h"
 
-static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static const uint8_t M0[6] = { 0x02, 0, 0, 0, 0xaa, 0x01 };
 static const uint8_t M1[6] = { 0x02, 0, 0, 0, 0xaa, 0x02 };
 static const uint8_t M2[6] = { 0x02, 0, 0, 0, 0xaa, 0x03 };

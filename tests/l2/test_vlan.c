@@ -16,7 +16,6 @@
 #include "dev/drivers.h"
 #include "l2/vlan.h"
 
-static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 /* ------------------------------------------------------------ helpers */
 
