@@ -40,9 +40,9 @@
  * committed 2 MiB at a time with transparent huge pages; leaves are
  * addressed as 32-bit words of the pool, so inline and block leaves look
  * the same to a lookup. Free lines and free blocks (by length) sit in
- * intrusive lists. Line 0 is never handed out: word 0 stays 0, and t->none
- * (a header mapping every byte to word 0) lets batched lookups step ended
- * keys without branching. */
+ * intrusive lists. Line 0 is never handed out: it holds the none header
+ * (mapping every byte to the line's last word, which stays 0), through
+ * which batched lookups step ended keys without branching. */
 #include "fib/lpm.h"
 
 #include <endian.h>
@@ -813,14 +813,15 @@ int lpm_init(struct lpm *t, unsigned key_bytes)
 				      .max = LPM_WORDS_MAX };
 	t->line = (struct lpm_line *)(void *)pool;
 	t->word = (uint32_t *)(void *)pool;
-	/* Line 0 is never a node: word 0 stays 0 for t->none. */
+	/* Line 0 is never a node: the none header. Every byte is in its
+	 * first run, whose leaf is word base + 1 = the last inline one. */
 	if (area_take(t, &c->lines, 1) != 0) {
 		lpm_fini(t);
 		return -ENOMEM;
 	}
-	t->none.vec[0] = 1;
-	t->none.base = UINT32_MAX;
-	t->none.cum[1] = t->none.cum[2] = t->none.cum[3] = 1;
+	t->line[0].h.vec[0] = 1;
+	t->line[0].h.base = LPM_LINE_WORDS - 2;
+	t->line[0].h.cum[1] = t->line[0].h.cum[2] = t->line[0].h.cum[3] = 1;
 	c->rules.kw = key_bytes / 4;
 	c->free_line = LPM_NONE;
 	memset(c->free_block, 0xff, sizeof(c->free_block));

@@ -49,12 +49,13 @@ struct lpm_line {
 	uint32_t leaf[LPM_INLINE];
 };
 
-/* Readers use the first four fields only. */
+/* Readers use the first three fields only. Pool line 0 is never a node:
+ * it holds the "none" header, which maps every byte to the line's last
+ * word, always 0. */
 struct lpm {
 	uint32_t *dir;          /* 2^24 leaves, by the first three key bytes */
 	struct lpm_line *line;  /* the pool as node lines */
 	uint32_t *word;         /* the same pool as 32-bit words (leaves) */
-	struct lpm_hdr none;    /* maps every byte to word 0, always 0 */
 	unsigned key_bytes;     /* 4 (IPv4) or 16 (IPv6) */
 	struct lpm_ctl *ctl;    /* control-plane state (lpm.c) */
 };
@@ -126,14 +127,15 @@ static inline const uint32_t *lpm_node_slot(const struct lpm *t,
 	return &t->word[r];
 }
 
-/* The header of e's node, or t->none when e is a plain leaf: batched
- * lookups step every key through the same reads, without branching on
- * whether it still goes down (that is data, and mispredicting it costs
- * more than the lookup). */
+/* The header of e's node, or the none header (line 0) when e is a plain
+ * leaf: batched lookups step every key through the same reads, without
+ * branching on whether it still goes down (that is data, and mispredicting
+ * it costs more than the lookup). Computed with a mask, not a condition
+ * the compiler could turn into a branch. */
 static inline const struct lpm_hdr *lpm_node_or_none(const struct lpm *t,
 						     uint32_t e)
 {
-	return e & LPM_EXT ? lpm_node(t, e) : &t->none;
+	return &t->line[e & ~LPM_EXT & (0u - (e >> 31))].h;
 }
 
 /* Longest-prefix match: the value of the longest prefix covering key, or
