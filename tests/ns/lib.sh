@@ -179,6 +179,21 @@ bg_start() {
 	BG_PIDS+=("$BG_LAST")
 }
 
+# iperf3_server NS [ARGS...]: an iperf3 server on port 5201 in namespace
+# NS (ARGS: more iperf3 options, e.g. -B ADDR), its output appended to
+# $TMPD/iperf3-server.log; fails the test unless it listens within 5 s.
+iperf3_server() {
+	local ns=$1 i
+	shift
+	bg_start ip netns exec "$ns" iperf3 -s -p 5201 "$@" \
+		>>"$TMPD/iperf3-server.log" 2>&1
+	for ((i = 0; i < 50; i++)); do
+		nsx "$ns" ss -ltn 2>/dev/null | grep -q ':5201 ' && return 0
+		sleep 0.1
+	done
+	fail "iperf3 server did not start listening in $ns"
+}
+
 ns_add() {
 	ip netns add "$1" || fail "cannot create namespace $1"
 	NS_MADE+=("$1")

@@ -96,17 +96,6 @@ bond_tx_of() {
 	dev_counter "$(snapf txof)" "$1" tx_packets
 }
 
-# Start an iperf3 server in h2 on port 5201.
-bond_iperf_server() {
-	local i
-	bg_start ip netns exec "$NS_H2" iperf3 -s -p 5201 >"$TMPD/iperf3-server.log" 2>&1
-	for ((i = 0; i < 50; i++)); do
-		nsx "$NS_H2" ss -ltn 2>/dev/null | grep -q ':5201 ' && return 0
-		sleep 0.1
-	done
-	fail "iperf3 server did not start listening in h2"
-}
-
 # Check an iperf3 JSON result file: no error.
 bond_iperf_ok() {
 	"$PY" - "$1" <<'PYEOF' || fail "iperf3 run $1 failed"

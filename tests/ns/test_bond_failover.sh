@@ -25,7 +25,7 @@ ping_all "$NS_H2" 3 10.2.0.1
 ping_all "$NS_H2" 3 -6 2001:db8:2::1
 bond_wait_active p1
 
-bond_iperf_server
+iperf3_server "$NS_H2"
 
 # failover_run NAME ACTION...: 6 s of iperf3 TCP h1 -> h2 and 100 Hz ping;
 # ACTION runs 2 s in. Sets GAP_MS, MBPS, RETR, ZERO (0.2 s intervals

@@ -249,11 +249,7 @@ log "iperf3 TCP, 8 parallel streams"
 # Fixed client ports 41000..41007 (iperf3 numbers parallel streams from
 # --cport): the layer3+4 hash then places the streams the same way every
 # run. With ephemeral ports all eight land on one link in 1 run of 128.
-bg_start ip netns exec "$NS_H2" iperf3 -s -p 5201 >"$TMPD/iperf3-server.log" 2>&1
-for ((i = 0; i < 50; i++)); do
-	nsx "$NS_H2" ss -ltn 2>/dev/null | grep -q ':5201 ' && break
-	sleep 0.1
-done
+iperf3_server "$NS_H2"
 t1=$(counter B p1 to_upper)
 t2=$(counter B p2 to_upper)
 nsx "$NS_H1" timeout 60 iperf3 --connect-timeout 3000 -p 5201 -J -c 10.2.0.2 \

@@ -46,7 +46,7 @@ UDP="UDP 64 flows: p1 $D1 / p2 $D2 frames"
 log "iperf3 TCP, 8 parallel streams"
 # Fixed client ports 41000..41007 (iperf3 numbers parallel streams from
 # --cport), so that the hash places the streams the same way every run.
-bond_iperf_server
+iperf3_server "$NS_H2"
 snap tcp_before
 nsx "$NS_H1" timeout 60 iperf3 --connect-timeout 3000 -p 5201 -J -c 10.2.0.2 \
 	--cport 41000 -t 4 -P 8 >"$TMPD/tcp8.json" 2>&1 || { cat "$TMPD/tcp8.json"; fail "iperf3 -P 8 failed"; }

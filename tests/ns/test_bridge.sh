@@ -80,12 +80,7 @@ n=$(grep -c "echo request" "$TMPD/h3-icmp.txt")
 log "h3 saw exactly 1 of 5 unicast echo requests to h2: flooded once, then forwarded"
 
 log "iperf3 TCP h1 -> h2 through the bridge"
-bg_start ip netns exec "$NS_H2" iperf3 -s -p 5201 >"$TMPD/iperf3-server.log" 2>&1
-for ((i = 0; i < 50; i++)); do
-	nsx "$NS_H2" ss -ltn 2>/dev/null | grep -q ':5201 ' && break
-	sleep 0.1
-done
-[ $i -lt 50 ] || fail "iperf3 server did not start listening in h2"
+iperf3_server "$NS_H2"
 nsx "$NS_H1" timeout 60 iperf3 --connect-timeout 3000 -p 5201 -J -c 10.0.0.2 \
 	-t "${BRIDGE_IPERF_SECONDS:-5}" >"$TMPD/tcp.json" 2>&1 ||
 	{ head -c 2000 "$TMPD/tcp.json"; fail "iperf3 through the bridge failed"; }

@@ -9,12 +9,7 @@
 need_env iperf3
 topo_up
 
-bg_start ip netns exec "$NS_H2" iperf3 -s -p 5201 >"$TMPD/iperf3-server.log" 2>&1
-for ((i = 0; i < 50; i++)); do
-	nsx "$NS_H2" ss -ltn 2>/dev/null | grep -q ':5201 ' && break
-	sleep 0.1
-done
-[ $i -lt 50 ] || fail "iperf3 server did not start listening in h2"
+iperf3_server "$NS_H2"
 
 # run_iperf NAME ARGS...: client in h1, JSON to $TMPD/NAME.json.
 run_iperf() {

@@ -26,12 +26,7 @@ URATE=${REPLACE_UDP_RATE:-50M}   # lossless here without changes (100M is not:
 FIGURES=()
 
 # bound to the service address: UDP answers come from it, not from eth0
-bg_start ip netns exec "$NS_H2" iperf3 -s -p 5201 -B $SVC4 >"$TMPD/iperf3-server.log" 2>&1
-for ((i = 0; i < 50; i++)); do
-	nsx "$NS_H2" ss -ltn 2>/dev/null | grep -q ':5201 ' && break
-	sleep 0.1
-done
-[ $i -lt 50 ] || fail "iperf3 server did not start listening in h2"
+iperf3_server "$NS_H2" -B "$SVC4"
 
 # iperf NAME ARGS...: client in h1, JSON in $TMPD/NAME.json, must succeed.
 iperf() {

@@ -66,16 +66,7 @@ usnet_start
 # iperf3 servers on the service address in h2 and h4
 for h in h2 h4; do
 	ns=NS_${h^^}
-	bg_start ip netns exec "${!ns}" iperf3 -s -B $SVC -p 5201 --forceflush \
-		--logfile "$TMPD/iperf-$h.log"
-done
-for h in h2 h4; do
-	ns=NS_${h^^}
-	for ((i = 0; i < 50; i++)); do
-		nsx "${!ns}" ss -ltn | grep -q "$SVC:5201" && break
-		sleep 0.1
-	done
-	nsx "${!ns}" ss -ltn | grep -q "$SVC:5201" || fail "iperf3 server in $h did not start"
+	iperf3_server "${!ns}" -B "$SVC" --forceflush --logfile "$TMPD/iperf-$h.log"
 done
 
 accepted() { grep -c "Accepted connection from 10.1.0.2" "$TMPD/iperf-$1.log"; }
