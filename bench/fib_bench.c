@@ -30,7 +30,9 @@
  * table; a DPDK table whose tbl8 pool runs out is reloaded with twice the
  * groups (the smallest power of two that loads the table is tried first).
  * rte_lpm's add scans all rules of the same length, so its full load takes
- * minutes; --no-rte-lpm skips it. */
+ * minutes; --no-rte-lpm skips it. First, a "memory floor" line: the cost
+ * of one random load over arrays of 4..64 MiB, which bounds every
+ * structure that touches a line of that much memory per lookup. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -39,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -1133,6 +1136,59 @@ static void parse_args(int argc, char **argv)
 	opt.n -= opt.n % BATCH;
 }
 
+/* ---- memory floor ---- */
+
+/* Ticks per load of a loop doing nothing but independent random 32-bit
+ * loads over an array of mib MiB (transparent huge pages, as usnet's
+ * arrays), 64 prefetched at a time as the batched lookups do: the rate
+ * of random cache-line fetches that bounds any structure touching one
+ * line of that much memory per lookup (a DIR-24 array is 64 MiB). Median
+ * of opt.runs passes over opt.n loads. */
+static double floor_ticks(size_t mib)
+{
+	size_t words = mib << 18, n = opt.n - opt.n % BATCH;
+	uint32_t *a = aligned_alloc(2u << 20, words * 4);
+	uint32_t *idx = malloc(n * sizeof(*idx));
+	double t[64], res;
+	unsigned runs = opt.runs < 64 ? opt.runs : 64;
+
+	if (!a || !idx)
+		die("out of memory");
+	madvise(a, words * 4, MADV_HUGEPAGE);
+	for (size_t i = 0; i < words; i++)
+		a[i] = (uint32_t)i;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = (uint32_t)(bench_rnd() % words);
+	for (unsigned r = 0; r < runs; r++) {
+		uint64_t c0 = __rdtsc(), acc = 0;
+
+		for (size_t i = 0; i < n; i += BATCH) {
+			for (unsigned j = 0; j < BATCH; j++)
+				__builtin_prefetch(&a[idx[i + j]]);
+			for (unsigned j = 0; j < BATCH; j++)
+				acc += a[idx[i + j]];
+		}
+		sink = acc;
+		t[r] = (double)(__rdtsc() - c0) / (double)n;
+	}
+	res = median(t, runs);
+	free(a);
+	free(idx);
+	return res;
+}
+
+/* The floor for a few sizes, to read the lookup figures against. */
+static void bench_floor(void)
+{
+	static const size_t mib[] = { 4, 8, 16, 32, 64 };
+
+	printf("\nmemory floor: independent random loads, %u prefetched at a "
+	       "time (median of %u runs)\n ", BATCH, opt.runs);
+	for (size_t i = 0; i < sizeof(mib) / sizeof(mib[0]); i++)
+		printf(" %zu MiB %.1f cyc;", mib[i], floor_ticks(mib[i]));
+	printf("\n");
+}
+
 int main(int argc, char **argv)
 {
 	char *eal[] = { "fib_bench", "--no-huge", "--no-pci", "-m", "4096",
@@ -1152,6 +1208,7 @@ int main(int argc, char **argv)
 	printf("fib_bench: %s: %zu IPv4 + %zu IPv6 prefixes; DPDK %s (no "
 	       "hugepages); TSC %.2f GHz\n", opt.file, n4, n6, rte_version(),
 	       tsc_hz / 1e9);
+	bench_floor();
 	bench_v4(p4, n4);
 	bench_v6(p6, n6);
 	if (opt.fib)
