@@ -194,6 +194,31 @@ iperf3_server() {
 	fail "iperf3 server did not start listening in $ns"
 }
 
+# tcp8_two_links SECONDS COUNTER: iperf3 TCP, 8 parallel streams from h1 to
+# 10.2.0.2 for SECONDS (server in h2, started here; JSON in
+# $TMPD/tcp8.json); `COUNTER p1` / `COUNTER p2` print a frame counter of
+# each link. Both links must carry more than 100 frames of it. The client
+# ports are fixed, 41000..41007 (iperf3 numbers parallel streams from
+# --cport), so that a flow hash places the streams the same way every run;
+# with ephemeral ports all eight land on one link 1 run in 128. Sets TCP
+# (a line for the FIGURES).
+tcp8_two_links() {
+	local secs=$1 count=$2 t1 t2 mbps
+	iperf3_server "$NS_H2"
+	t1=$("$count" p1)
+	t2=$("$count" p2)
+	nsx "$NS_H1" timeout 60 iperf3 --connect-timeout 3000 -p 5201 -J \
+		-c 10.2.0.2 --cport 41000 -t "$secs" -P 8 >"$TMPD/tcp8.json" 2>&1 ||
+		{ cat "$TMPD/tcp8.json"; fail "iperf3 -P 8 failed"; }
+	t1=$(($("$count" p1) - t1))
+	t2=$(($("$count" p2) - t2))
+	mbps=$(jget "$TMPD/tcp8.json" "round(j['end']['sum_received']['bits_per_second']/1e6, 1)")
+	log "TCP x8: $mbps Mbit/s; link 1 $t1 frames, link 2 $t2 frames"
+	[ "$t1" -gt 100 ] && [ "$t2" -gt 100 ] ||
+		fail "8 TCP streams did not use both links (p1 $t1, p2 $t2 frames)"
+	TCP="TCP 8 streams $mbps Mbit/s: p1 $t1 / p2 $t2 frames"
+}
+
 ns_add() {
 	ip netns add "$1" || fail "cannot create namespace $1"
 	NS_MADE+=("$1")

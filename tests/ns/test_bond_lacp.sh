@@ -245,21 +245,9 @@ udp_flows spread
 	fail "flows not spread over both links (p1 $D1, p2 $D2 frames; each must be >= 15% of 1280)"
 UDP="UDP 64 flows: p1 $D1 / p2 $D2 frames"
 
-log "iperf3 TCP, 8 parallel streams"
-# Fixed client ports 41000..41007 (iperf3 numbers parallel streams from
-# --cport): the layer3+4 hash then places the streams the same way every
-# run. With ephemeral ports all eight land on one link in 1 run of 128.
-iperf3_server "$NS_H2"
-t1=$(counter B p1 to_upper)
-t2=$(counter B p2 to_upper)
-nsx "$NS_H1" timeout 60 iperf3 --connect-timeout 3000 -p 5201 -J -c 10.2.0.2 \
-	--cport 41000 -t 3 -P 8 >"$TMPD/tcp8.json" 2>&1 || { cat "$TMPD/tcp8.json"; fail "iperf3 -P 8 failed"; }
-t1=$(($(counter B p1 to_upper) - t1))
-t2=$(($(counter B p2 to_upper) - t2))
-mbps=$(jget "$TMPD/tcp8.json" "round(j['end']['sum_received']['bits_per_second']/1e6, 1)")
-log "TCP x8: $mbps Mbit/s; $t1 frames h1 -> h2 crossed link 1, $t2 link 2"
-[ "$t1" -gt 100 ] && [ "$t2" -gt 100 ] || fail "8 TCP streams did not use both links (p1 $t1, p2 $t2)"
-TCP="TCP 8 streams $mbps Mbit/s: p1 $t1 / p2 $t2 frames"
+log "iperf3 TCP, 8 parallel streams (frames h1 -> h2 that crossed each link)"
+b_to_upper() { counter B "$1" to_upper; }
+tcp8_two_links 3 b_to_upper
 
 log "link 1 down (kernel side of A.p1): everything on p2"
 ip -n "$NS_RA" link set dev "$L1A" down
