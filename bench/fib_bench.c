@@ -654,6 +654,31 @@ static double t_lpm6_batch(const struct v6set *s, unsigned k)
 
 enum { S_US1, S_USB, S_FIB1, S_FIBB, S_LPM1, S_LPMB, S_TAB1, S_TABB, S_N };
 
+/* Per-run speed-ups, taken before median() sorts the runs: run r of
+ * every structure ran back to back, so the ratio of run r is measured
+ * under one machine state. ratio[d][k] = {median, min, max} of DPDK
+ * structure d's cycles over usnet's (the single or batch row matching d)
+ * for sample k; < 0 = not measured. */
+static void run_ratios(double cyc[S_N][2][MAX_RUNS], double ratio[S_N][2][3])
+{
+	for (unsigned d = S_FIB1; d <= S_LPMB; d++)
+		for (unsigned k = 0; k < 2; k++) {
+			unsigned us = d % 2 == 0 ? S_US1 : S_USB;
+			double v[MAX_RUNS];
+			unsigned n = 0;
+
+			for (unsigned r = 0; r < opt.runs; r++)
+				if (cyc[d][k][r] > 0 && cyc[us][k][r] > 0)
+					v[n++] = cyc[d][k][r] / cyc[us][k][r];
+			ratio[d][k][0] = ratio[d][k][1] = ratio[d][k][2] = -1;
+			if (!n)
+				continue;
+			ratio[d][k][0] = median(v, n);
+			ratio[d][k][1] = v[0];
+			ratio[d][k][2] = v[n - 1];
+		}
+}
+
 static const char *const s_name[S_N] = {
 	"usnet lpm, single", "usnet lpm, batch 64",
 	"rte_fib, single", "rte_fib, bulk 64",
@@ -668,9 +693,11 @@ static const char *const s_name6[S_N] = {
 	"usnet FIB lookup, single", "usnet FIB lookup, batch 64",
 };
 
-/* med[structure][sample] in cycles per lookup; < 0 = not measured. */
+/* med[structure][sample] in cycles per lookup; < 0 = not measured.
+ * ratio: run_ratios() of the same runs. */
 static void print_lookups(const char *title, const char *const *names,
-			  double med[S_N][2], const char *const *samples)
+			  double med[S_N][2], double ratio[S_N][2][3],
+			  const char *const *samples)
 {
 	printf("\n%s (median of %u runs, %zu addresses per run; cycles are "
 	       "TSC ticks at %.2f GHz)\n", title, opt.runs, opt.n,
@@ -696,6 +723,20 @@ static void print_lookups(const char *title, const char *const *names,
 		for (unsigned k = 0; k < 2; k++) {
 			print_ratio(med[us][k], med[d][k], true);
 			printf(" %15s", "");
+		}
+		printf("\n");
+	}
+	printf("  usnet speed-up per run (run r of each structure back to "
+	       "back), median [min..max] of %u runs:\n", opt.runs);
+	for (unsigned d = S_FIB1; d <= S_LPMB; d++) {
+		printf("    vs %-23s", names[d]);
+		for (unsigned k = 0; k < 2; k++) {
+			if (ratio[d][k][0] < 0)
+				printf(" %24s", "-");
+			else
+				printf("  %5.2fx [%4.2f..%4.2f]      ",
+				       ratio[d][k][0], ratio[d][k][1],
+				       ratio[d][k][2]);
 		}
 		printf("\n");
 	}
@@ -834,7 +875,7 @@ static void bench_v4(struct pfx *p, size_t n)
 	static const char *const names[3] = { "usnet lpm4", "rte_fib",
 					      "rte_lpm" };
 	static const char *const samples[2] = { "in-table", "random" };
-	double cyc[S_N][2][MAX_RUNS], med[S_N][2];
+	double cyc[S_N][2][MAX_RUNS], med[S_N][2], ratio[S_N][2][3];
 	double fib_s = 0;
 	struct lpm_stats st;
 	struct churn ch;
@@ -923,10 +964,11 @@ static void bench_v4(struct pfx *p, size_t n)
 			cyc[S_TAB1][k][r] = opt.fib ? t_fibtab_single(0, k) : -1;
 			cyc[S_TABB][k][r] = opt.fib ? t_fibtab_batch(0, k) : -1;
 		}
+	run_ratios(cyc, ratio);
 	for (unsigned x = 0; x < S_N; x++)
 		for (unsigned k = 0; k < 2; k++)
 			med[x][k] = median(cyc[x][k], opt.runs);
-	print_lookups("IPv4 lookups", s_name, med, samples);
+	print_lookups("IPv4 lookups", s_name, med, ratio, samples);
 
 	/* Churn on the full table: delete K prefixes, add them back. A
 	 * DPDK table whose tbl8 pool runs out (-ENOSPC) is reloaded with
@@ -982,7 +1024,7 @@ static void bench_v6(struct pfx *p, size_t n)
 	static const char *const names[3] = { "usnet lpm6", "rte_fib6 trie",
 					      "rte_lpm6" };
 	static const char *const samples[2] = { "in-table", "random 2000::/3" };
-	double cyc[S_N][2][MAX_RUNS], med[S_N][2];
+	double cyc[S_N][2][MAX_RUNS], med[S_N][2], ratio[S_N][2][3];
 	double fib_s = 0;
 	struct lpm_stats st;
 	struct churn ch;
@@ -1056,10 +1098,11 @@ static void bench_v6(struct pfx *p, size_t n)
 			cyc[S_TAB1][k][r] = opt.fib ? t_fibtab_single(1, k) : -1;
 			cyc[S_TABB][k][r] = opt.fib ? t_fibtab_batch(1, k) : -1;
 		}
+	run_ratios(cyc, ratio);
 	for (unsigned x = 0; x < S_N; x++)
 		for (unsigned k = 0; k < 2; k++)
 			med[x][k] = median(cyc[x][k], opt.runs);
-	print_lookups("IPv6 lookups", s_name6, med, samples);
+	print_lookups("IPv6 lookups", s_name6, med, ratio, samples);
 
 	churn_pick(&ch, n);
 	for (unsigned w = 0; w < 3; w++) {

@@ -1054,10 +1054,13 @@ static void lookup_chunk(const struct lpm *t, const uint8_t *key,
 	unsigned na = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		e[i] = lpm_load(&t->dir[lpm_dir_index(key + i * stride)]);
-		value[i] = e[i] & LPM_VALUE_MAX;
-		if (e[i] & LPM_EXT)
+		uint32_t d = lpm_load(&t->dir[lpm_dir_index(key + i * stride)]);
+
+		value[i] = d & LPM_VALUE_MAX;
+		if (d & LPM_EXT) {
+			e[i] = d;
 			act[na++] = (uint16_t)i;
+		}
 	}
 	for (unsigned g = 0; g < na; g += LPM_BATCH)
 		walk_group(t, key, stride, e, act + g,

@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <endian.h>
 
 #define LPM_VALUE_MAX ((1u << 23) - 1)   /* largest value; 0 = no match */
 #define LPM_EXT (1u << 31)
@@ -104,9 +106,14 @@ static inline uint32_t lpm_load(const uint32_t *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+/* The first three key bytes as a number: one 32-bit load (keys are at
+ * least 4 bytes), byte-swapped. */
 static inline uint32_t lpm_dir_index(const uint8_t *key)
 {
-	return (uint32_t)key[0] << 16 | (uint32_t)key[1] << 8 | key[2];
+	uint32_t w;
+
+	memcpy(&w, key, sizeof(w));
+	return be32toh(w) >> 8;
 }
 
 static inline const struct lpm_hdr *lpm_node(const struct lpm *t,

@@ -52,7 +52,7 @@ void lpm4_stats(const struct lpm4 *t, struct lpm_stats *st)
 	lpm_stats(&t->core, st);
 }
 
-#define LPM4_AHEAD 16u   /* direct entries prefetched ahead */
+#define LPM4_GROUP 64u   /* direct entries prefetched together */
 
 static uint32_t addr_at(const void *addr, size_t stride, unsigned i)
 {
@@ -62,27 +62,37 @@ static uint32_t addr_at(const void *addr, size_t stride, unsigned i)
 	return be32toh(a);
 }
 
-/* Lookup i reads its direct entry, prefetched LPM4_AHEAD lookups before;
- * the rare entry pointing to a node (a /25 or longer inside that /24)
- * takes one more line. */
+/* Up to LPM4_GROUP lookups: every direct entry is prefetched first, in a
+ * loop of nothing else, so all the reads are in flight at once (the table
+ * is 64 MiB: each read is a cache miss); then each entry is read, and the
+ * rare one pointing to a node (a /25 or longer inside that /24) takes one
+ * more line. Prefetching a fixed distance ahead inside the reading loop
+ * instead keeps fewer misses in flight: 10.9 against 12.6-13.2 cycles per
+ * in-table lookup in a same-process A/B on the full table. */
+static void lookup_group(const struct lpm *c, const void *addr, size_t stride,
+			 unsigned n, uint32_t *value)
+{
+	uint32_t a[LPM4_GROUP];
+
+	for (unsigned i = 0; i < n; i++) {
+		a[i] = addr_at(addr, stride, i);
+		__builtin_prefetch(&c->dir[a[i] >> 8]);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t e = lpm_load(&c->dir[a[i] >> 8]);
+
+		if (__builtin_expect(e >> 31, 0))
+			e = lpm_load(lpm_node_slot(c, lpm_node(c, e),
+						   a[i] & 0xff));
+		value[i] = e & LPM_VALUE_MAX;
+	}
+}
+
 void lpm4_lookup_batch(const struct lpm4 *t, const void *addr, size_t stride,
 		       unsigned n, uint32_t *value)
 {
-	const struct lpm *c = &t->core;
-	unsigned ahead = n < LPM4_AHEAD ? n : LPM4_AHEAD;
-
-	for (unsigned i = 0; i < ahead; i++)
-		__builtin_prefetch(&c->dir[addr_at(addr, stride, i) >> 8]);
-	for (unsigned i = 0; i < n; i++) {
-		uint32_t a = addr_at(addr, stride, i), e;
-
-		if (i + LPM4_AHEAD < n)
-			__builtin_prefetch(&c->dir[addr_at(addr, stride,
-							   i + LPM4_AHEAD) >> 8]);
-		e = lpm_load(&c->dir[a >> 8]);
-		if (__builtin_expect(e >> 31, 0))
-			e = lpm_load(lpm_node_slot(c, lpm_node(c, e),
-						   a & 0xff));
-		value[i] = e & LPM_VALUE_MAX;
-	}
+	for (unsigned i = 0; i < n; i += LPM4_GROUP)
+		lookup_group(&t->core, (const uint8_t *)addr + i * stride,
+			     stride, n - i < LPM4_GROUP ? n - i : LPM4_GROUP,
+			     value + i);
 }
