@@ -29,6 +29,7 @@
 #include "dev/driver.h"
 #include "fib/fib.h"
 #include "fib/fib_exc.h"
+#include "fib/fib_fwd.h"
 #include "fib/fib_rules.h"
 #include "fib/nexthop.h"
 #include "l2/neigh.h"
@@ -1049,8 +1050,8 @@ static bool gw_lookup(uint32_t table, int family, const union pkt_addr *gw,
 {
 	struct fib_result res;
 
-	if (!fib_table_lookup(table, family, gw, 0, &res) || !res.route ||
-	    res.route->type != FIB_UNICAST || !res.nh || res.nh->has_gw ||
+	if (!fib_table_lookup(table, family, gw, 0, &res) ||
+	    res.fwd->type != FIB_UNICAST || !res.nh || res.nh->has_gw ||
 	    !res.nh->ifindex)
 		return false;
 	*ifindex = res.nh->ifindex;
@@ -1535,7 +1536,7 @@ static void route_get_text(struct ctl_out *o, const struct route_get_req *q,
 			   const struct fib_result *res,
 			   const struct fib_rule *rule, const char *src)
 {
-	const struct fib_route *r = res->route;
+	const struct fib_route *r = fib_result_route(res);
 	const struct fib_nhobj *nho = fib_route_nhobj(r);
 	char a[ADDR_STR], gw[ADDR_STR], tb[12], dn[16];
 	int fam = q->fl.family;
@@ -1566,7 +1567,7 @@ static void route_get_json(struct ctl_out *o, const struct route_get_req *q,
 			   const struct fib_result *res,
 			   const struct fib_rule *rule, const char *src)
 {
-	const struct fib_route *r = res->route;
+	const struct fib_route *r = fib_result_route(res);
 	const struct fib_nhobj *nho = fib_route_nhobj(r);
 	char a[ADDR_STR];
 
@@ -1637,13 +1638,13 @@ static int route_get(struct words *w, struct ctl_out *o, int family)
 	if (route_get_parse(w, &q, family) < 0)
 		return -1;
 	fam = q.fl.family;
-	if (!fib_rules_lookup_trace(&q.fl, &res, &rule) || !res.route) {
+	if (!fib_rules_lookup_trace(&q.fl, &res, &rule) ||
+	    !(r = fib_result_route(&res))) {
 		if (q.vrf)
 			return fail(w->err, "route: Network is unreachable (no route to %s in vrf %s)",
 				    q.dst_w, q.vrf->name);
 		return fail(w->err, "route: Network is unreachable (no route to %s)", q.dst_w);
 	}
-	r = res.route;
 	if (res.nh && res.nh->ifindex)
 		nd = dev_get(res.nh->ifindex);
 	if (r->has_prefsrc) {

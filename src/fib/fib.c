@@ -1028,16 +1028,17 @@ const struct fib_nhobj *fib_route_nhobj(const struct fib_route *r)
 
 /* ---- lookup ---- */
 
-/* The result of route r with forwarding object f found in table for a
+/* The result of prefix id with forwarding object f found in table for a
  * flow hash: f's own nexthops or its nexthop object's (fib_nh_select,
  * hash-threshold); an object that is a blackhole turns the result into a
- * blackhole route. Reads f, not r. */
-static void entry_result(const struct fib_route *r, const struct fib_fwd *f,
-			 uint32_t hash, uint32_t table, struct fib_result *res)
+ * blackhole route. Reads f, not the route. */
+static void entry_result(uint32_t id, const struct fib_fwd *f, uint32_t hash,
+			 uint32_t table, struct fib_result *res)
 {
 	bool blackhole = false;
 
-	res->route = r;
+	res->fixed_route = NULL;
+	res->id = id;
 	res->fwd = f;
 	res->table = table;
 	if (!f->nho) {
@@ -1046,7 +1047,8 @@ static void entry_result(const struct fib_route *r, const struct fib_fwd *f,
 	}
 	res->nh = fib_nhobj_select(f->nho, hash, &blackhole);
 	if (blackhole) {
-		res->route = fib_blackhole_route(f->family);
+		res->fixed_route = fib_blackhole_route(f->family);
+		res->id = 0;
 		res->fwd = fib_fwd_static(f->family, FIB_BLACKHOLE);
 	}
 }
@@ -1055,15 +1057,20 @@ bool fib_table_lookup(uint32_t table, int family, const union pkt_addr *dst,
 		      uint32_t hash, struct fib_result *res)
 {
 	const struct fib_table *t;
-	struct fib_lpm_slot s;
+	const struct fib_lpm *l;
+	uint32_t id;
 
 	if (!family_ok(family))
 		return false;
 	table = table_norm(table);
 	t = table_find(table);
-	if (!t || !fib_lpm_lookup(t->lpm[family_idx(family)], dst, &s))
+	if (!t)
 		return false;
-	entry_result(s.route, s.fwd, hash, table, res);
+	l = t->lpm[family_idx(family)];
+	id = fib_lpm_lookup(l, dst);
+	if (!id)
+		return false;
+	entry_result(id, fib_lpm_fwd(l, id), hash, table, res);
 	return true;
 }
 
@@ -1073,7 +1080,8 @@ void fib_table_lookup_batch(uint32_t table, int family,
 			    const union pkt_addr *dst, const uint32_t *hash,
 			    unsigned n, struct fib_result *res, bool *found)
 {
-	struct fib_lpm_slot s[FIB_BATCH];
+	const struct fib_fwd *fwd[FIB_BATCH];
+	uint32_t id[FIB_BATCH];
 	const struct fib_table *t = NULL;
 
 	table = table_norm(table);
@@ -1086,15 +1094,27 @@ void fib_table_lookup_batch(uint32_t table, int family,
 			memset(&found[i], 0, m * sizeof(*found));
 			continue;
 		}
-		fib_lpm_lookup_batch(t->lpm[family_idx(family)], &dst[i], m, s);
+		fib_lpm_lookup_batch(t->lpm[family_idx(family)], &dst[i], m,
+				     id, fwd);
 		for (unsigned j = 0; j < m; j++) {
-			found[i + j] = s[j].route != NULL;
-			if (s[j].route)
-				entry_result(s[j].route, s[j].fwd,
+			found[i + j] = fwd[j] != NULL;
+			if (fwd[j])
+				entry_result(id[j], fwd[j],
 					     hash ? hash[i + j] : 0, table,
 					     &res[i + j]);
 		}
 	}
+}
+
+const struct fib_route *fib_result_route(const struct fib_result *res)
+{
+	const struct fib_table *t;
+
+	if (res->fixed_route || !res->id)
+		return res->fixed_route;
+	t = table_find(res->table);
+	return t ? fib_lpm_route(t->lpm[family_idx(res->fwd->family)], res->id)
+		 : NULL;
 }
 
 bool fib_lookup(const struct fib_flow *fl, struct fib_result *res)
@@ -1103,7 +1123,8 @@ bool fib_lookup(const struct fib_flow *fl, struct fib_result *res)
 	if (!fib_rules_lookup(fl, res))
 		return false;
 	if (!res->fwd)
-		res->fwd = fib_fwd_static(res->route->family, res->route->type);
+		res->fwd = fib_fwd_static(res->fixed_route->family,
+					  res->fixed_route->type);
 	return true;
 }
 

@@ -71,16 +71,29 @@ struct fib_fwd;
 /* A lookup result; pointers stay valid until the reader's next quiescent
  * state (workers) or the next FIB change (control thread). */
 struct fib_result {
-	const struct fib_route *route;
+	/* The matched route is read with fib_result_route(). A table hit
+	 * names it by the prefix's lookup id (the lookup itself never reads
+	 * the per-prefix route record); results that are no table's route
+	 * (policy-rule verdicts, a blackhole nexthop object) set fixed_route
+	 * and id 0. */
+	const struct fib_route *fixed_route;
+	uint32_t id;
 	const struct fib_nh *nh;     /* chosen nexthop (unicast/local) */
 	uint32_t table;
 	/* The route's forwarding data (fib_fwd.h: type, mtu, prefsrc,
 	 * nexthops; nh points into it), shared between routes and hot in
-	 * cache: the datapath reads this, not *route. Set by fib_lookup,
-	 * fib_table_lookup and the batched lookups; NOT by
-	 * fib_rules_lookup*(). */
+	 * cache: the datapath reads this, not the route. Set by fib_lookup,
+	 * fib_table_lookup and the batched lookups; by fib_rules_lookup*()
+	 * for table hits only. */
 	const struct fib_fwd *fwd;
 };
+
+/* The route res stands for: for a table hit, the first route of the
+ * matched prefix (as of the lookup, or a later one if the prefix's routes
+ * changed since; the route and res->fwd may then differ); else the fixed
+ * route; NULL when res is from no lookup. Call it in the read-side section
+ * of the lookup (before the reader's next quiescent state). RCU reader. */
+const struct fib_route *fib_result_route(const struct fib_result *res);
 
 /* What a policy lookup looks at (like struct flowi). */
 struct fib_flow {

@@ -1,7 +1,6 @@
 /* The FIB's dataplane lookup structure for one table and family: prefix
- * -> stable id in the LPM, id -> first route and its forwarding object
- * in chunked slots (see
- * fib_lpm.h for the id rules). */
+ * -> stable id in the LPM, id -> forwarding object and id -> first route
+ * in chunked tables (see fib_lpm.h for the id rules). */
 #include "fib/fib_lpm.h"
 
 #include <errno.h>
@@ -40,16 +39,13 @@ void fib_lpm_free(struct fib_lpm *l)
 		return;
 	lpm4_free(l->v4);
 	lpm6_free(l->v6);
-	for (size_t i = 0; i < FIB_LPM_CHUNKS; i++)
-		free(l->chunk[i]);
+	for (size_t i = 0; i < FIB_LPM_CHUNKS; i++) {
+		free(l->fwd[i]);
+		free(l->route[i]);
+	}
 	free(l->free_ids.v);
 	free(l->pend_ids.v);
 	free(l);
-}
-
-static struct fib_lpm_slot *slot_of(struct fib_lpm *l, uint32_t id)
-{
-	return &l->chunk[id >> FIB_LPM_CHUNK_BITS][id & (FIB_LPM_CHUNK - 1)];
 }
 
 /* Make the free and pending stacks able to hold every id up to next_id. */
@@ -86,7 +82,8 @@ static void ids_recycle(struct fib_lpm *l)
 
 static int id_alloc(struct fib_lpm *l, uint32_t *id)
 {
-	struct fib_lpm_slot *c;
+	const struct fib_fwd **f;
+	const struct fib_route **r;
 	uint32_t next = l->next_id;
 
 	if (!l->free_ids.n && (l->pend_ids.n >= FIB_LPM_PEND_MAX ||
@@ -100,11 +97,16 @@ static int id_alloc(struct fib_lpm *l, uint32_t *id)
 		return -ENOSPC;
 	if (ids_room(l) != 0)
 		return -ENOMEM;
-	if (!l->chunk[next >> FIB_LPM_CHUNK_BITS]) {
-		c = calloc(FIB_LPM_CHUNK, sizeof(*c));
-		if (!c)
+	if (!l->fwd[next >> FIB_LPM_CHUNK_BITS]) {
+		f = calloc(FIB_LPM_CHUNK, sizeof(*f));
+		r = calloc(FIB_LPM_CHUNK, sizeof(*r));
+		if (!f || !r) {
+			free(f);
+			free(r);
 			return -ENOMEM;
-		rcu_assign_pointer(l->chunk[next >> FIB_LPM_CHUNK_BITS], c);
+		}
+		rcu_assign_pointer(l->route[next >> FIB_LPM_CHUNK_BITS], r);
+		rcu_assign_pointer(l->fwd[next >> FIB_LPM_CHUNK_BITS], f);
 	}
 	*id = l->next_id++;
 	return 0;
@@ -131,12 +133,14 @@ static bool lpm_find(const struct fib_lpm *l, const union pkt_addr *p,
 				    : lpm6_get(l->v6, p->v6, plen, id);
 }
 
-/* Point slot s at route r and object f (readers may see either first). */
-static void slot_store(struct fib_lpm_slot *s, const struct fib_route *r,
-		       const struct fib_fwd *f)
+/* Point id at route r and object f (readers may see either first). */
+static void id_store(struct fib_lpm *l, uint32_t id, const struct fib_route *r,
+		     const struct fib_fwd *f)
 {
-	rcu_assign_pointer(s->fwd, f);
-	rcu_assign_pointer(s->route, r);
+	unsigned c = id >> FIB_LPM_CHUNK_BITS, k = id & (FIB_LPM_CHUNK - 1);
+
+	rcu_assign_pointer(l->fwd[c][k], f);
+	rcu_assign_pointer(l->route[c][k], r);
 }
 
 int fib_lpm_set(struct fib_lpm *l, const union pkt_addr *prefix,
@@ -148,7 +152,7 @@ int fib_lpm_set(struct fib_lpm *l, const union pkt_addr *prefix,
 	int rc;
 
 	if (first && have) {
-		slot_store(slot_of(l, id), first, fwd);
+		id_store(l, id, first, fwd);
 		return 0;
 	}
 	if (!first) {
@@ -157,15 +161,15 @@ int fib_lpm_set(struct fib_lpm *l, const union pkt_addr *prefix,
 		rc = lpm_remove(l, prefix, plen);
 		if (rc)
 			return rc;
-		/* The slot keeps the old route for readers that found the id
-		 * before the removal; the id waits for a grace period. */
+		/* The id keeps the old route and object for readers that found
+		 * it before the removal; it waits for a grace period. */
 		l->pend_ids.v[l->pend_ids.n++] = id;
 		return 0;
 	}
 	rc = id_alloc(l, &id);
 	if (rc)
 		return rc;
-	slot_store(slot_of(l, id), first, fwd);
+	id_store(l, id, first, fwd);
 	rc = lpm_put(l, prefix, plen, id);
 	if (rc)   /* never published: reusable at once */
 		l->free_ids.v[l->free_ids.n++] = id;
@@ -173,35 +177,28 @@ int fib_lpm_set(struct fib_lpm *l, const union pkt_addr *prefix,
 }
 
 void fib_lpm_lookup_batch(const struct fib_lpm *l, const union pkt_addr *dst,
-			  unsigned n, struct fib_lpm_slot *out)
+			  unsigned n, uint32_t *id, const struct fib_fwd **fwd)
 {
-	uint32_t id[FIB_LPM_BATCH];
-
 	for (unsigned i = 0; i < n; i += FIB_LPM_BATCH) {
 		unsigned m = n - i < FIB_LPM_BATCH ? n - i : FIB_LPM_BATCH;
 
 		if (l->family == AF_INET)
-			lpm4_lookup_batch(l->v4, &dst[i], sizeof(*dst), m, id);
+			lpm4_lookup_batch(l->v4, &dst[i], sizeof(*dst), m,
+					  &id[i]);
 		else
-			lpm6_lookup_batch(l->v6, &dst[i], sizeof(*dst), m, id);
-		for (unsigned j = 0; j < m; j++) {
-			struct fib_lpm_slot *c = rcu_dereference(
-				l->chunk[id[j] >> FIB_LPM_CHUNK_BITS]);
+			lpm6_lookup_batch(l->v6, &dst[i], sizeof(*dst), m,
+					  &id[i]);
+		for (unsigned j = i; j < i + m; j++) {
+			const struct fib_fwd **c = rcu_dereference(
+				l->fwd[id[j] >> FIB_LPM_CHUNK_BITS]);
 
 			/* Chunk 0 exists once any id does. */
 			__builtin_prefetch(c ? &c[id[j] & (FIB_LPM_CHUNK - 1)]
 					     : (const void *)l);
 		}
-		for (unsigned j = 0; j < m; j++) {
-			struct fib_lpm_slot *o = &out[i + j];
-
-			if (!id[j]) {
-				o->route = NULL;
-				o->fwd = NULL;
-				continue;
-			}
-			*o = fib_lpm_slot_of(l, id[j]);
-			__builtin_prefetch(o->fwd);
+		for (unsigned j = i; j < i + m; j++) {
+			fwd[j] = id[j] ? fib_lpm_fwd(l, id[j]) : NULL;
+			__builtin_prefetch(fwd[j]);
 		}
 	}
 }
@@ -216,7 +213,9 @@ void fib_lpm_stats(const struct fib_lpm *l, struct lpm_stats *st,
 	else
 		lpm6_stats(l->v6, st);
 	for (size_t i = 0; i < FIB_LPM_CHUNKS; i++)
-		chunks += l->chunk[i] != NULL;
-	*id_bytes = sizeof(*l) + chunks * FIB_LPM_CHUNK * sizeof(struct fib_lpm_slot) +
+		chunks += l->fwd[i] != NULL;
+	*id_bytes = sizeof(*l) +
+		    chunks * FIB_LPM_CHUNK * (sizeof(*l->fwd[0]) +
+					      sizeof(*l->route[0])) +
 		    l->ids_cap * 2 * sizeof(uint32_t);
 }

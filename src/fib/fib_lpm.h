@@ -1,19 +1,21 @@
 /* The FIB's dataplane lookup structure for one table and family: the LPM
  * (lpm4 / lpm6) maps each prefix holding routes to a small stable id, and
- * an id table maps the id to the first route of the prefix's current route
- * list (the one a lookup answers with) and that route's shared forwarding
- * object (fib_fwd.h), side by side in one 16-byte slot: a lookup reads the
- * slot and the (hot) object, not the per-prefix route record. fib.c keeps it in step with its
- * trie (which stays the control-plane store) and asks it, not the trie, on
- * every lookup. Only src/fib/ uses this header.
+ * two id tables map the id to the shared forwarding object (fib_fwd.h) of
+ * the prefix's current first route (the one a lookup answers with) and to
+ * that route. A lookup reads the LPM, the id's 8-byte object pointer and
+ * the (hot) object; the per-prefix route record is read only when a caller
+ * asks for it (fib_lpm_route: the control plane, slow paths). fib.c keeps
+ * this in step with its trie (which stays the control-plane store) and
+ * asks it, not the trie, on every lookup. Only src/fib/ uses this header.
  *
  * Ids: a prefix keeps its id while it holds routes, so changing its route
- * list is one pointer store and the LPM is not touched. A removed prefix's
- * id is reused only after a grace period, so a reader that found the id
- * just before the removal still reads the prefix's (old) route.
+ * list is two pointer stores and the LPM is not touched. A removed
+ * prefix's id is reused only after a grace period, so a reader that found
+ * the id just before the removal still reads the prefix's (old) route and
+ * object.
  *
- * Threads: fib_lpm_lookup*() are RCU readers (QSBR) and never lock; the
- * rest is for the control thread. */
+ * Threads: fib_lpm_lookup*() and fib_lpm_route() are RCU readers (QSBR)
+ * and never lock; the rest is for the control thread. */
 #ifndef USNET_FIB_FIB_LPM_H
 #define USNET_FIB_FIB_LPM_H
 
@@ -34,15 +36,6 @@
 
 struct fib_fwd;
 
-/* What an id leads to. The two pointers are published one after the
- * other: a reader racing a change may see the new route with the old
- * object or the reverse; both stay valid for a grace period, and the
- * datapath decides by the object alone. */
-struct fib_lpm_slot {
-	const struct fib_route *route;
-	const struct fib_fwd *fwd;
-};
-
 struct fib_lpm_ids {
 	uint32_t *v;
 	size_t n;
@@ -52,9 +45,13 @@ struct fib_lpm {
 	int family;
 	struct lpm4 *v4;   /* AF_INET */
 	struct lpm6 *v6;   /* AF_INET6 */
-	/* id -> first route in chunks that never move: chunk pointers and
-	 * slots are RCU-published. */
-	struct fib_lpm_slot *chunk[FIB_LPM_CHUNKS];
+	/* id -> object and id -> route, in chunks that never move: chunk
+	 * pointers and entries are RCU-published. The two are published one
+	 * after the other: a reader racing a change may see the new route
+	 * with the old object or the reverse; both stay valid for a grace
+	 * period, and the datapath decides by the object alone. */
+	const struct fib_fwd **fwd[FIB_LPM_CHUNKS];
+	const struct fib_route **route[FIB_LPM_CHUNKS];
 	/* Control thread: ids never handed out start at next_id; both stacks
 	 * have room for every id handed out, so releasing cannot fail. */
 	uint32_t next_id;
@@ -79,37 +76,39 @@ int fib_lpm_set(struct fib_lpm *l, const union pkt_addr *prefix,
 		unsigned plen, const struct fib_route *first,
 		const struct fib_fwd *fwd);
 
-/* The slot of id (copied). */
-static inline struct fib_lpm_slot fib_lpm_slot_of(const struct fib_lpm *l,
-						  uint32_t id)
+/* The object of id (a live or recently released id). RCU reader. */
+static inline const struct fib_fwd *fib_lpm_fwd(const struct fib_lpm *l,
+					       uint32_t id)
 {
-	struct fib_lpm_slot *c = rcu_dereference(l->chunk[id >> FIB_LPM_CHUNK_BITS]);
-	struct fib_lpm_slot *s = &c[id & (FIB_LPM_CHUNK - 1)];
+	const struct fib_fwd **c = rcu_dereference(l->fwd[id >> FIB_LPM_CHUNK_BITS]);
 
-	return (struct fib_lpm_slot){ rcu_dereference(s->route),
-				      rcu_dereference(s->fwd) };
+	return rcu_dereference(c[id & (FIB_LPM_CHUNK - 1)]);
 }
 
-/* First route (and its object) of the longest prefix covering dst; false
- * when none. RCU reader. */
-static inline bool fib_lpm_lookup(const struct fib_lpm *l,
-				  const union pkt_addr *dst,
-				  struct fib_lpm_slot *out)
+/* The route of id: the first route of its prefix (a live or recently
+ * released id). RCU reader. */
+static inline const struct fib_route *fib_lpm_route(const struct fib_lpm *l,
+						    uint32_t id)
 {
-	uint32_t id = l->family == AF_INET ? lpm4_lookup(l->v4, dst->v4)
-					   : lpm6_lookup(l->v6, dst->v6);
+	const struct fib_route **c =
+		rcu_dereference(l->route[id >> FIB_LPM_CHUNK_BITS]);
 
-	if (!id)
-		return false;
-	*out = fib_lpm_slot_of(l, id);
-	return true;
+	return rcu_dereference(c[id & (FIB_LPM_CHUNK - 1)]);
 }
 
-/* n lookups at once (memory accesses overlapped): out[i] as from
- * fib_lpm_lookup() (route NULL when none), the forwarding objects
- * prefetched. RCU reader. */
+/* The id of the longest prefix covering dst, 0 when none. RCU reader. */
+static inline uint32_t fib_lpm_lookup(const struct fib_lpm *l,
+				      const union pkt_addr *dst)
+{
+	return l->family == AF_INET ? lpm4_lookup(l->v4, dst->v4)
+				    : lpm6_lookup(l->v6, dst->v6);
+}
+
+/* n lookups at once (memory accesses overlapped): id[i] as from
+ * fib_lpm_lookup() and fwd[i] its object (NULL when id[i] is 0), the
+ * objects prefetched. RCU reader. */
 void fib_lpm_lookup_batch(const struct fib_lpm *l, const union pkt_addr *dst,
-			  unsigned n, struct fib_lpm_slot *out);
+			  unsigned n, uint32_t *id, const struct fib_fwd **fwd);
 
 /* Memory held: the LPM's figures plus the id table in id_bytes. */
 void fib_lpm_stats(const struct fib_lpm *l, struct lpm_stats *st,

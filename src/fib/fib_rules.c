@@ -600,8 +600,9 @@ static const struct fib_rule *rules_eval(const struct fib_flow *fl,
 		default:
 			break;
 		}
-		res->route = &rule_routes[family_idx(fl->family)]
-					 [r->action - FIB_RULE_BLACKHOLE];
+		res->fixed_route = &rule_routes[family_idx(fl->family)]
+					       [r->action - FIB_RULE_BLACKHOLE];
+		res->id = 0;
 		res->nh = NULL;
 		res->table = FIB_TABLE_UNSPEC;
 		return r;

@@ -12,6 +12,7 @@
 #include "ctl/out.h"
 #include "dev/dev.h"
 #include "fib/fib.h"
+#include "fib/fib_fwd.h"
 #include "l3/ip.h"
 #include "l2/arp.h"
 
@@ -227,7 +228,8 @@ bool addr_is_bcast4(uint32_t table, uint32_t a)
 	if (!table || table == FIB_TABLE_MAIN)
 		table = FIB_TABLE_LOCAL; /* where non-VRF broadcast routes live */
 	return fib_table_lookup(table, AF_INET, &x, 0, &res) &&
-	       res.route->type == FIB_BROADCAST && res.route->plen == 32;
+	       res.fwd->type == FIB_BROADCAST &&
+	       fib_result_route(&res)->plen == 32;
 }
 
 bool addr_is_local(int family, const union pkt_addr *a)

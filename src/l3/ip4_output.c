@@ -6,6 +6,7 @@
 #include "core/util.h"
 #include "core/worker.h"
 #include "dev/dev.h"
+#include "fib/fib_fwd.h"
 #include "l2/eth.h"
 #include "l2/neigh.h"
 #include "l3/vrf.h"
@@ -46,7 +47,7 @@ void ip4_output(struct worker *w, struct pkt *p)
 	memcpy(&src.v4, ip + 12, 4);
 	memcpy(&dst.v4, ip + 16, 4);
 	if (!ip_route_output(p, AF_INET, &src, &dst, &res) ||
-	    res.route->type != FIB_UNICAST) {
+	    res.fwd->type != FIB_UNICAST) {
 		pkt_drop_orphan(p, DROP_IP4_NO_ROUTE);
 		return;
 	}

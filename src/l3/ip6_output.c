@@ -6,6 +6,7 @@
 #include "core/util.h"
 #include "core/worker.h"
 #include "dev/dev.h"
+#include "fib/fib_fwd.h"
 #include "l2/eth.h"
 #include "l2/neigh.h"
 #include "l3/vrf.h"
@@ -28,7 +29,7 @@ void ip6_output(struct worker *w, struct pkt *p)
 		mtu = out ? out->mtu : 0;
 	} else {
 		if (!ip_route_output(p, AF_INET6, &src, &dst, &res) ||
-		    res.route->type != FIB_UNICAST) {
+		    res.fwd->type != FIB_UNICAST) {
 			pkt_drop_orphan(p, DROP_IP6_NO_ROUTE);
 			return;
 		}

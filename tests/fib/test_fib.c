@@ -385,24 +385,24 @@ static void test_types(void **state)
 		a = addr(AF_INET, dst[i]);
 		assert_true(fib_table_lookup(FIB_TABLE_MAIN, AF_INET, &a, 0,
 					     &res));
-		assert_int_equal(res.route->type, types[i]);
+		assert_int_equal(fib_result_route(&res)->type, types[i]);
 		assert_null(res.nh);
 		assert_int_equal(res.table, FIB_TABLE_MAIN);
 	}
 	a = addr(AF_INET, "10.4.0.1");
 	assert_true(fib_table_lookup(FIB_TABLE_LOCAL, AF_INET, &a, 0, &res));
-	assert_int_equal(res.route->type, FIB_LOCAL);
-	assert_int_equal(res.route->scope, FIB_SCOPE_HOST);
+	assert_int_equal(fib_result_route(&res)->type, FIB_LOCAL);
+	assert_int_equal(fib_result_route(&res)->scope, FIB_SCOPE_HOST);
 	assert_non_null(res.nh);
 	assert_int_equal(res.nh->ifindex, 3);
 	assert_int_equal(res.table, FIB_TABLE_LOCAL);
 	a = addr(AF_INET, "10.4.0.255");
 	assert_true(fib_table_lookup(FIB_TABLE_LOCAL, AF_INET, &a, 0, &res));
-	assert_int_equal(res.route->type, FIB_BROADCAST);
+	assert_int_equal(fib_result_route(&res)->type, FIB_BROADCAST);
 	a = addr(AF_INET, "10.4.0.7");
 	assert_false(fib_table_lookup(FIB_TABLE_LOCAL, AF_INET, &a, 0, &res));
 	assert_true(fib_table_lookup(FIB_TABLE_MAIN, AF_INET, &a, 0, &res));
-	assert_int_equal(res.route->type, FIB_UNICAST);
+	assert_int_equal(fib_result_route(&res)->type, FIB_UNICAST);
 	/* A table that does not exist; a bad family. */
 	assert_false(fib_table_lookup(4000, AF_INET, &a, 0, &res));
 	assert_false(fib_table_lookup(FIB_TABLE_MAIN, 99, &a, 0, &res));
@@ -617,7 +617,7 @@ static void test_rules_default_order(void **state)
 	assert_int_equal(add(&r, FIB_F_EXCL), 0);
 
 	assert_true(flow_lookup(AF_INET, "1.1.1.1", "10.0.0.1", &res));
-	assert_int_equal(res.route->type, FIB_LOCAL);
+	assert_int_equal(fib_result_route(&res)->type, FIB_LOCAL);
 	assert_int_equal(res.table, FIB_TABLE_LOCAL);
 	assert_true(flow_lookup(AF_INET, "1.1.1.1", "10.0.0.2", &res));
 	assert_int_equal(res.table, FIB_TABLE_MAIN);
@@ -629,7 +629,7 @@ static void test_rules_default_order(void **state)
 	r = type_route(AF_INET, "8.8.0.0", 16, FIB_UNREACHABLE);
 	assert_int_equal(add(&r, FIB_F_EXCL), 0);
 	assert_true(flow_lookup(AF_INET, "1.1.1.1", "8.8.8.8", &res));
-	assert_int_equal(res.route->type, FIB_UNREACHABLE);
+	assert_int_equal(fib_result_route(&res)->type, FIB_UNREACHABLE);
 	assert_int_equal(res.table, FIB_TABLE_MAIN);
 	/* IPv6 has its own rules and nothing here. */
 	assert_false(flow_lookup(AF_INET6, "::1", "2001:db8::1", &res));
@@ -672,8 +672,8 @@ static void test_rule_actions(void **state)
 
 	assert_true(flow_lookup(AF_INET6, "2001:db8:bad::1", "2001:db8::1",
 				&res));
-	assert_int_equal(res.route->type, FIB_BLACKHOLE);
-	assert_int_equal(res.route->family, AF_INET6);
+	assert_int_equal(fib_result_route(&res)->type, FIB_BLACKHOLE);
+	assert_int_equal(fib_result_route(&res)->family, AF_INET6);
 	assert_null(res.nh);
 	assert_int_equal(res.table, FIB_TABLE_UNSPEC);
 	assert_true(flow_lookup(AF_INET6, "2001:db8:100::1", "2001:db8::1",
@@ -1226,7 +1226,7 @@ static void ref_check(const struct ref *ref, unsigned nlookups)
 				 want != NULL);
 		if (want && res.nh->ifindex != want->id)
 			fail_msg("lookup %u: route id %u (/%u), reference %u "
-				 "(/%u)", i, res.nh->ifindex, res.route->plen,
+				 "(/%u)", i, res.nh->ifindex, fib_result_route(&res)->plen,
 				 want->id, want->plen);
 	}
 }
@@ -1311,7 +1311,7 @@ static bool race_valid(unsigned i, const struct fib_result *res)
 	if (!res->nh || res->nh->ifindex >= ARRAY_SIZE(plen_of))
 		return false;
 	ifx = res->nh->ifindex;
-	if (res->route->plen != plen_of[ifx])
+	if (fib_result_route(res)->plen != plen_of[ifx])
 		return false;
 	for (unsigned k = 0; k < 4 && race_dsts[i].ok[k]; k++)
 		if (race_dsts[i].ok[k] == ifx)
@@ -1417,7 +1417,7 @@ static void test_fwd_shared(void **state)
 	d2 = addr(AF_INET, "10.4.0.1");
 	assert_true(fib_table_lookup(FIB_TABLE_MAIN, AF_INET, &d2, 0, &b));
 	assert_ptr_equal(a.fwd, b.fwd);
-	assert_ptr_not_equal(a.route, b.route);
+	assert_ptr_not_equal(fib_result_route(&a), fib_result_route(&b));
 	assert_ptr_equal(a.nh, b.nh);
 	assert_int_equal(a.nh->ifindex, 2);
 	/* A different MTU is a different object; replacing drops it again. */
@@ -1502,7 +1502,7 @@ static bool vec_check_vrf(int family, const char *pfx, unsigned plen,
 		assert_int_equal(v.found[i], fib_lookup(&v.fl[i], &res));
 		if (!v.found[i])
 			continue;
-		assert_ptr_equal(v.res[i].route, res.route);
+		assert_ptr_equal(fib_result_route(&v.res[i]), fib_result_route(&res));
 		assert_ptr_equal(v.res[i].nh, res.nh);
 		assert_int_equal(v.res[i].table, res.table);
 	}

@@ -1039,11 +1039,11 @@ static bool fib_answer_ok(const struct fib_race *fr, unsigned i, bool found,
 		return probe_ok(p, 0);
 	memset(&a, 0, sizeof(a));
 	memcpy(&a, p->a, fr->family == AF_INET ? 4 : 16);
-	return res->route && res->nh && res->fwd &&
+	return fib_result_route(res) && res->nh && res->fwd &&
 	       res->fwd->type == FIB_UNICAST && res->nh >= res->fwd->nh &&
 	       res->nh < res->fwd->nh + res->fwd->nnh &&
-	       fib_prefix_match(fr->family, &res->route->prefix,
-				res->route->plen, &a) &&
+	       fib_prefix_match(fr->family, &fib_result_route(res)->prefix,
+				fib_result_route(res)->plen, &a) &&
 	       probe_ok(p, res->nh->ifindex);
 }
 
@@ -1235,7 +1235,7 @@ static void fib_batch_family(int family)
 			if (!f)
 				continue;
 			hits++;
-			assert_ptr_equal(one.route, res[i].route);
+			assert_ptr_equal(fib_result_route(&one), fib_result_route(&res[i]));
 			assert_ptr_equal(one.nh, res[i].nh);
 			assert_int_equal(one.table, res[i].table);
 		}

@@ -217,8 +217,8 @@ static void test_replace_updates_routes(void **state)
 	assert_int_equal(gw_host("10.9.1.1", 0xffffffffu), 2);
 	assert_true(look("10.8.1.1", 0, &res));
 	assert_int_equal(res.nh->ifindex, ifx(2));
-	assert_int_equal(fib_nhobj_id(fib_route_nhobj(res.route)), 1);
-	assert_int_equal(res.route->type, FIB_UNICAST);
+	assert_int_equal(fib_nhobj_id(fib_route_nhobj(fib_result_route(&res))), 1);
+	assert_int_equal(fib_result_route(&res)->type, FIB_UNICAST);
 	assert_int_equal(nroutes(), 3);
 	/* Replacing with the same content is fine too. */
 	assert_int_equal(nh_single(1, 2, 7, true), 0);
@@ -234,14 +234,14 @@ static void test_blackhole_object(void **state)
 	assert_int_equal(nh_blackhole(3, false), 0);
 	assert_int_equal(route_nh("10.7.0.0", 16, 3), 0);
 	assert_true(look("10.7.0.1", 5, &res));
-	assert_int_equal(res.route->type, FIB_BLACKHOLE);
+	assert_int_equal(fib_result_route(&res)->type, FIB_BLACKHOLE);
 	assert_null(res.nh);
 	assert_int_equal(res.table, FIB_TABLE_MAIN);
-	assert_null(fib_route_nhobj(res.route));   /* a static result */
+	assert_null(fib_route_nhobj(fib_result_route(&res)));   /* a static result */
 	/* The object becomes a real nexthop: the route forwards again. */
 	assert_int_equal(nh_single(3, 1, 9, true), 0);
 	assert_true(look("10.7.0.1", 5, &res));
-	assert_int_equal(res.route->type, FIB_UNICAST);
+	assert_int_equal(fib_result_route(&res)->type, FIB_UNICAST);
 	assert_int_equal(gw_host("10.7.0.1", 5), 9);
 	/* A group holding only a blackhole is a blackhole. */
 	assert_int_equal(nh_blackhole(4, false), 0);
@@ -249,18 +249,18 @@ static void test_blackhole_object(void **state)
 				  NULL), 0);
 	assert_int_equal(route_nh("10.6.0.0", 16, 20), 0);
 	assert_true(look("10.6.0.1", 1, &res));
-	assert_int_equal(res.route->type, FIB_BLACKHOLE);
+	assert_int_equal(fib_result_route(&res)->type, FIB_BLACKHOLE);
 	/* The blackhole member itself becoming a nexthop: the group follows. */
 	assert_int_equal(nh_single(4, 2, 11, true), 0);
 	assert_true(look("10.6.0.1", 1, &res));
-	assert_int_equal(res.route->type, FIB_UNICAST);
+	assert_int_equal(fib_result_route(&res)->type, FIB_UNICAST);
 	assert_int_equal(gw_host("10.6.0.1", 1), 11);
 	assert_int_equal(nh_blackhole(4, true), 0);
 	assert_true(look("10.6.0.1", 1, &res));
-	assert_int_equal(res.route->type, FIB_BLACKHOLE);
+	assert_int_equal(fib_result_route(&res)->type, FIB_BLACKHOLE);
 	assert_int_equal(nh_group(20, 1, one, NULL, true, NULL), 0);
 	assert_true(look("10.6.0.1", 1, &res));
-	assert_int_equal(res.route->type, FIB_UNICAST);
+	assert_int_equal(fib_result_route(&res)->type, FIB_UNICAST);
 	assert_int_equal(gw_host("10.6.0.1", 1), 9);
 }
 
@@ -639,7 +639,7 @@ static bool race_ok(const struct fib_result *res)
 {
 	int h;
 
-	if (!res->nh || res->route->type != FIB_UNICAST)
+	if (!res->nh || fib_result_route(res)->type != FIB_UNICAST)
 		return false;
 	h = (int)(ntohl(res->nh->gw.v4) & 0xff);
 	return (h == 1 && res->nh->ifindex == ifx(0)) ||

@@ -215,7 +215,7 @@ static void test_invert_l4(void **state)
 		struct fib_result res;
 
 		assert_true(fib_lookup(&fl, &res));
-		assert_int_equal(res.route->type, FIB_PROHIBIT);
+		assert_int_equal(fib_result_route(&res)->type, FIB_PROHIBIT);
 		assert_int_equal(res.table, FIB_TABLE_UNSPEC);
 	}
 }
