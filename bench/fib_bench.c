@@ -24,9 +24,11 @@
  * Memory: usnet = the DIR-24 array's 2 MiB pages actually written + nodes
  * + the exact-prefix hash (control plane); DPDK = growth of its malloc
  * heap over create + load (tables are preallocated: tbl24, tbl8 pool, RIB
- * or rules). DPDK runs without hugepages (--no-huge), as asked; usnet's
- * structures use transparent huge pages (madvise), which is part of the
- * design. Churn: delete then re-add --churn random prefixes of the full
+ * or rules). With --huge DPDK's memory is 2 MiB hugetlbfs pages
+ * (--in-memory; fib_bench.sh reserves them when it runs as root), as in
+ * production, and both sides then read their tables through 2 MiB pages
+ * (usnet's are transparent huge pages); without it DPDK runs with
+ * --no-huge on 4 KiB pages, which costs it TLB misses. Churn: delete then re-add --churn random prefixes of the full
  * table; a DPDK table whose tbl8 pool runs out is reloaded with twice the
  * groups (the smallest power of two that loads the table is tried first).
  * rte_lpm's add scans all rules of the same length, so its full load takes
@@ -81,6 +83,7 @@ static struct {
 	size_t churn;      /* prefixes deleted and re-added */
 	bool rte_lpm;      /* include rte_lpm (its load is quadratic) */
 	bool fib;          /* include the FIB (route add) rows */
+	bool huge;         /* DPDK on hugetlbfs pages (else --no-huge) */
 } opt = {
 	.file = "../shared/data/prefixes.txt.gz",
 	.runs = 7,
@@ -1142,7 +1145,8 @@ static void bench_v6(struct pfx *p, size_t n)
 static void usage(void)
 {
 	fprintf(stderr, "usage: fib_bench [--prefixes FILE] [--runs N] "
-		"[--addresses N] [--churn N] [--no-rte-lpm] [--no-fib]\n");
+		"[--addresses N] [--churn N] [--no-rte-lpm] [--no-fib] "
+		"[--huge]\n");
 	exit(2);
 }
 
@@ -1155,6 +1159,8 @@ static void parse_args(int argc, char **argv)
 			opt.rte_lpm = false;
 		} else if (!strcmp(a, "--no-fib")) {
 			opt.fib = false;
+		} else if (!strcmp(a, "--huge")) {
+			opt.huge = true;
 		} else if (!v) {
 			usage();
 		} else if (!strcmp(a, "--prefixes")) {
@@ -1234,13 +1240,21 @@ static void bench_floor(void)
 
 int main(int argc, char **argv)
 {
-	char *eal[] = { "fib_bench", "--no-huge", "--no-pci", "-m", "4096",
-			"--no-shconf", "--log-level=error", NULL };
+	char *eal[8] = { "fib_bench", "--no-pci", "--no-shconf",
+			 "--log-level=error" };
+	int neal = 4;
 	struct pfx *p4, *p6;
 	size_t n4, n6;
 
 	parse_args(argc, argv);
-	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])) - 1, eal) < 0)
+	if (opt.huge) {   /* the hugetlbfs pages reserved, no files */
+		eal[neal++] = "--in-memory";
+	} else {
+		eal[neal++] = "--no-huge";
+		eal[neal++] = "-m";
+		eal[neal++] = "4096";
+	}
+	if (rte_eal_init(neal, eal) < 0)
 		die("rte_eal_init: %s", rte_strerror(rte_errno));
 	if (opt.fib && fib_init() != 0)
 		die("fib_init failed");
@@ -1248,8 +1262,9 @@ int main(int argc, char **argv)
 	load_file(&p4, &n4, &p6, &n6);
 	if (opt.churn >= n6)
 		opt.churn = n6 / 2;
-	printf("fib_bench: %s: %zu IPv4 + %zu IPv6 prefixes; DPDK %s (no "
-	       "hugepages); TSC %.2f GHz\n", opt.file, n4, n6, rte_version(),
+	printf("fib_bench: %s: %zu IPv4 + %zu IPv6 prefixes; DPDK %s (%s); "
+	       "TSC %.2f GHz\n", opt.file, n4, n6, rte_version(),
+	       opt.huge ? "2 MiB hugetlbfs pages" : "no hugepages, 4 KiB pages",
 	       tsc_hz / 1e9);
 	bench_floor();
 	bench_v4(p4, n4);

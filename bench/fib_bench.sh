@@ -12,7 +12,8 @@
 #     --no-fib        skip the usnet FIB rows (route add, FIB lookup)
 #     --prefixes F    table file (default ../shared/data/prefixes.txt.gz)
 #
-# Environment: FIB_BENCH_CPU (CPU to pin to; default the last one).
+# Environment: FIB_BENCH_CPU (CPU to pin to; default the last one),
+# FIB_BENCH_HUGE=0 (DPDK on 4 KiB pages even when hugepages can be had).
 # Exit: 0, 1 when the benchmark failed (e.g. answers differ), 77 when it
 # cannot run here (no DPDK and no way to install it).
 set -u
@@ -41,8 +42,30 @@ gcc -std=gnu11 -O2 -g -march=x86-64-v2 -Wall -Wextra -Werror -Wshadow \
 	$(pkg-config --libs libdpdk) -lurcu-qsbr -lurcu-cds -lpcap ||
 	{ echo "fib_bench.sh: build failed"; exit 1; }
 
+# DPDK as it runs in production: on 2 MiB hugetlbfs pages (--in-memory, no
+# mount needed). As root, reserve what is missing for this run and give it
+# back afterwards; otherwise (or with FIB_BENCH_HUGE=0) DPDK runs with
+# --no-huge on 4 KiB pages, and the first line of the output says which.
+huge=()
+need=2048   # 4 GiB: rte_fib, rte_fib6 (its tbl8 pool may double), rte_lpm6, rte_lpm
+if [ "${FIB_BENCH_HUGE:-1}" != 0 ] && [ "$(id -u)" = 0 ] &&
+	[ -w /proc/sys/vm/nr_hugepages ]; then
+	old_pages=$(cat /proc/sys/vm/nr_hugepages)
+	free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
+	if [ "${free:-0}" -lt "$need" ]; then
+		echo $((old_pages + need - free)) >/proc/sys/vm/nr_hugepages
+		trap 'echo "$old_pages" >/proc/sys/vm/nr_hugepages' EXIT
+	fi
+	free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
+	if [ "${free:-0}" -ge "$need" ]; then
+		huge=(--huge)
+	else
+		echo "fib_bench.sh: could not reserve $need hugepages; DPDK runs on 4 KiB pages"
+	fi
+fi
+
 cpu=${FIB_BENCH_CPU:-$(($(nproc) - 1))}
 pin=()
 command -v taskset >/dev/null && pin=(taskset -c "$cpu")
 echo "fib_bench.sh: load average $(cut -d' ' -f1-3 /proc/loadavg); pinned to CPU $cpu"
-"${pin[@]}" build/fib_bench "$@"
+"${pin[@]}" build/fib_bench "${huge[@]}" "$@"
