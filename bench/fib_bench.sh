@@ -17,7 +17,7 @@
 # Exit: 0, 1 when the benchmark failed (e.g. answers differ), 77 when it
 # cannot run here (no DPDK and no way to install it).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 if ! pkg-config --exists libdpdk 2>/dev/null; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -34,7 +34,7 @@ make -s -j"$(nproc)" build/libusnet.a || { echo "fib_bench.sh: make failed"; exi
 
 # DPDK's headers as system headers: our warning flags are not theirs.
 dpdk_cflags=$(pkg-config --cflags libdpdk | sed 's/-I/-isystem /g')
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086,SC2046
 gcc -std=gnu11 -O2 -g -march=x86-64-v2 -Wall -Wextra -Werror -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
 	-Wformat=2 -Wvla -D_GNU_SOURCE -D_LGPL_SOURCE -Isrc -pthread \
