@@ -14,8 +14,8 @@
  * the id just before the removal still reads the prefix's (old) route and
  * object.
  *
- * Threads: fib_lpm_lookup*() and fib_lpm_route() are RCU readers (QSBR)
- * and never lock; the rest is for the control thread. */
+ * Threads: fib_lpm_lookup*(), fib_lpm_fwd() and fib_lpm_route() are RCU
+ * readers (QSBR) and never lock; the rest is for the control thread. */
 #ifndef USNET_FIB_FIB_LPM_H
 #define USNET_FIB_FIB_LPM_H
 
