@@ -28,8 +28,8 @@
  * (--in-memory; fib_bench.sh reserves them when it runs as root), as in
  * production, and both sides then read their tables through 2 MiB pages
  * (usnet's are transparent huge pages); without it DPDK runs with
- * --no-huge on 4 KiB pages, which costs it TLB misses. Churn: delete then re-add --churn random prefixes of the full
- * table; a DPDK table whose tbl8 pool runs out is reloaded with twice the
+ * --no-huge on 4 KiB pages, which costs it TLB misses. Churn: delete then
+ * re-add --churn random prefixes of the full table; a DPDK table whose tbl8 pool runs out is reloaded with twice the
  * groups (the smallest power of two that loads the table is tried first).
  * rte_lpm's add scans all rules of the same length, so its full load takes
  * minutes; --no-rte-lpm skips it. First, a "memory floor" line: the cost
@@ -657,6 +657,13 @@ static double t_lpm6_batch(const struct v6set *s, unsigned k)
 
 enum { S_US1, S_USB, S_FIB1, S_FIBB, S_LPM1, S_LPMB, S_TAB1, S_TABB, S_N };
 
+/* The usnet row a DPDK row d is compared with: single with single, batch
+ * with bulk. */
+static unsigned us_row(unsigned d)
+{
+	return d % 2 == 0 ? S_US1 : S_USB;
+}
+
 /* Per-run speed-ups, taken before median() sorts the runs: run r of
  * every structure ran back to back, so the ratio of run r is measured
  * under one machine state. ratio[d][k] = {median, min, max} of DPDK
@@ -666,7 +673,7 @@ static void run_ratios(double cyc[S_N][2][MAX_RUNS], double ratio[S_N][2][3])
 {
 	for (unsigned d = S_FIB1; d <= S_LPMB; d++)
 		for (unsigned k = 0; k < 2; k++) {
-			unsigned us = d % 2 == 0 ? S_US1 : S_USB;
+			unsigned us = us_row(d);
 			double v[MAX_RUNS];
 			unsigned n = 0;
 
@@ -696,12 +703,19 @@ static const char *const s_name6[S_N] = {
 	"usnet FIB lookup, single", "usnet FIB lookup, batch 64",
 };
 
-/* med[structure][sample] in cycles per lookup; < 0 = not measured.
- * ratio: run_ratios() of the same runs. */
+/* cyc[structure][sample][run] in cycles per lookup (< 0 = not
+ * measured): the medians and the per-run speed-ups, printed. Sorts the
+ * runs. */
 static void print_lookups(const char *title, const char *const *names,
-			  double med[S_N][2], double ratio[S_N][2][3],
+			  double cyc[S_N][2][MAX_RUNS],
 			  const char *const *samples)
 {
+	double med[S_N][2], ratio[S_N][2][3];
+
+	run_ratios(cyc, ratio);
+	for (unsigned x = 0; x < S_N; x++)
+		for (unsigned k = 0; k < 2; k++)
+			med[x][k] = median(cyc[x][k], opt.runs);
 	printf("\n%s (median of %u runs, %zu addresses per run; cycles are "
 	       "TSC ticks at %.2f GHz)\n", title, opt.runs, opt.n,
 	       tsc_hz / 1e9);
@@ -720,7 +734,7 @@ static void print_lookups(const char *title, const char *const *names,
 	}
 	printf("  usnet speed-up (DPDK cycles / usnet cycles):\n");
 	for (unsigned d = S_FIB1; d <= S_LPMB; d++) {
-		unsigned us = d % 2 == 0 ? S_US1 : S_USB;
+		unsigned us = us_row(d);
 
 		printf("    vs %-23s", names[d]);
 		for (unsigned k = 0; k < 2; k++) {
@@ -878,7 +892,7 @@ static void bench_v4(struct pfx *p, size_t n)
 	static const char *const names[3] = { "usnet lpm4", "rte_fib",
 					      "rte_lpm" };
 	static const char *const samples[2] = { "in-table", "random" };
-	double cyc[S_N][2][MAX_RUNS], med[S_N][2], ratio[S_N][2][3];
+	double cyc[S_N][2][MAX_RUNS];
 	double fib_s = 0;
 	struct lpm_stats st;
 	struct churn ch;
@@ -967,11 +981,7 @@ static void bench_v4(struct pfx *p, size_t n)
 			cyc[S_TAB1][k][r] = opt.fib ? t_fibtab_single(0, k) : -1;
 			cyc[S_TABB][k][r] = opt.fib ? t_fibtab_batch(0, k) : -1;
 		}
-	run_ratios(cyc, ratio);
-	for (unsigned x = 0; x < S_N; x++)
-		for (unsigned k = 0; k < 2; k++)
-			med[x][k] = median(cyc[x][k], opt.runs);
-	print_lookups("IPv4 lookups", s_name, med, ratio, samples);
+	print_lookups("IPv4 lookups", s_name, cyc, samples);
 
 	/* Churn on the full table: delete K prefixes, add them back. A
 	 * DPDK table whose tbl8 pool runs out (-ENOSPC) is reloaded with
@@ -1027,7 +1037,7 @@ static void bench_v6(struct pfx *p, size_t n)
 	static const char *const names[3] = { "usnet lpm6", "rte_fib6 trie",
 					      "rte_lpm6" };
 	static const char *const samples[2] = { "in-table", "random 2000::/3" };
-	double cyc[S_N][2][MAX_RUNS], med[S_N][2], ratio[S_N][2][3];
+	double cyc[S_N][2][MAX_RUNS];
 	double fib_s = 0;
 	struct lpm_stats st;
 	struct churn ch;
@@ -1101,11 +1111,7 @@ static void bench_v6(struct pfx *p, size_t n)
 			cyc[S_TAB1][k][r] = opt.fib ? t_fibtab_single(1, k) : -1;
 			cyc[S_TABB][k][r] = opt.fib ? t_fibtab_batch(1, k) : -1;
 		}
-	run_ratios(cyc, ratio);
-	for (unsigned x = 0; x < S_N; x++)
-		for (unsigned k = 0; k < 2; k++)
-			med[x][k] = median(cyc[x][k], opt.runs);
-	print_lookups("IPv6 lookups", s_name6, med, ratio, samples);
+	print_lookups("IPv6 lookups", s_name6, cyc, samples);
 
 	churn_pick(&ch, n);
 	for (unsigned w = 0; w < 3; w++) {
