@@ -244,11 +244,16 @@ static void print_ratio(double ours, double theirs, bool lower_better)
 /* What usnet's memory figure is made of. */
 static void usnet_note(char *buf, size_t size, const struct lpm_stats *st)
 {
-	snprintf(buf, size, "DIR-24 pages written %.0f MiB + nodes %.1f MiB; "
-		 "exact-prefix hash %.1f MiB",
-		 (double)st->dir_bytes / 1048576.0,
-		 (double)st->node_bytes / 1048576.0,
-		 (double)st->rules_bytes / 1048576.0);
+	int n = snprintf(buf, size, "DIR-24 pages written %.0f MiB + nodes "
+			 "%.1f MiB; exact-prefix hash %.1f MiB",
+			 (double)st->dir_bytes / 1048576.0,
+			 (double)st->node_bytes / 1048576.0,
+			 (double)st->rules_bytes / 1048576.0);
+
+	if (st->cache_bytes && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, "; /48 cache %.1f MiB "
+			 "(%zu /48s)", (double)st->cache_bytes / 1048576.0,
+			 st->cached);
 }
 
 /* ---- IPv4 ---- */
@@ -887,7 +892,7 @@ static void bench_v4(struct pfx *p, size_t n)
 	double load[3] = { -1, -1, -1 }, del[3] = { 0 }, ins[3] = { 0 };
 	size_t mem[3] = { 0 }, r0;
 	unsigned tbl8_fib = 0, tbl8_lpm = 0;
-	static char note[3][120];
+	static char note[3][160];
 	const char *memnote[3] = { note[0], note[1], note[2] };
 	static const char *const names[3] = { "usnet lpm4", "rte_fib",
 					      "rte_lpm" };
@@ -902,7 +907,8 @@ static void bench_v4(struct pfx *p, size_t n)
 	fflush(stdout);
 	load[0] = lpm4_load(&s);
 	lpm4_stats(s.us, &st);
-	mem[0] = st.dir_bytes + st.node_bytes + st.rules_bytes;
+	mem[0] = st.dir_bytes + st.node_bytes + st.rules_bytes +
+		 st.cache_bytes;
 	usnet_note(note[0], sizeof(note[0]), &st);
 	load[1] = fib4_load(&s, &mem[1], &tbl8_fib);
 	snprintf(note[1], sizeof(note[1]), "DPDK heap; 4-byte next hops, "
@@ -1032,7 +1038,7 @@ static void bench_v6(struct pfx *p, size_t n)
 	double load[3] = { -1, -1, -1 }, del[3] = { 0 }, ins[3] = { 0 };
 	size_t mem[3] = { 0 }, r0;
 	unsigned tbl8_fib = 0, tbl8_lpm = 0;
-	static char note[3][120];
+	static char note[3][160];
 	const char *memnote[3] = { note[0], note[1], note[2] };
 	static const char *const names[3] = { "usnet lpm6", "rte_fib6 trie",
 					      "rte_lpm6" };
@@ -1047,7 +1053,8 @@ static void bench_v6(struct pfx *p, size_t n)
 	fflush(stdout);
 	load[0] = lpm6_load(&s);
 	lpm6_stats(s.us, &st);
-	mem[0] = st.dir_bytes + st.node_bytes + st.rules_bytes;
+	mem[0] = st.dir_bytes + st.node_bytes + st.rules_bytes +
+		 st.cache_bytes;
 	usnet_note(note[0], sizeof(note[0]), &st);
 	load[1] = fib6_load(&s, &mem[1], &tbl8_fib);
 	snprintf(note[1], sizeof(note[1]), "DPDK heap; 4-byte next hops, "

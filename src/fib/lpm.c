@@ -42,7 +42,18 @@
  * the same to a lookup. Free lines and free blocks (by length) sit in
  * intrusive lists. Line 0 is never handed out: it holds the none header
  * (mapping every byte to the line's last word, which stays 0), through
- * which batched lookups step ended keys without branching. */
+ * which batched lookups step ended keys without branching.
+ *
+ * The /48 cache (IPv6). Lookups under a stored /48 with nothing longer
+ * inside ("terminal") are answered by an exact-match hash (struct
+ * lpm_cache in lpm.h) after the direct array, instead of three node
+ * levels. It holds no node references, only values, and the trie stays
+ * the truth: an update of a prefix of length >= 48 first removes its /48
+ * from the cache (readers then walk the trie, which still gives the old
+ * answer), runs, and then sets the entry again from what the trie now
+ * holds (the word for the /48 is a plain leaf of depth 48). Shorter
+ * prefixes never change a terminal /48's answer. The cache grows by
+ * building a bigger one from the rules and publishing it. */
 #include "fib/lpm.h"
 
 #include <endian.h>
@@ -65,6 +76,8 @@
 #define LPM_DEPTH_SHIFT 23
 #define LPM_NONE UINT32_MAX
 #define LPM_MAX_BITS 128u
+#define LPM_CACHE_BITS_MIN 8u            /* buckets: 2^8 .. 2^22 */
+#define LPM_CACHE_BITS_MAX 22u
 
 struct lpm_u32v {
 	uint32_t *v;
@@ -114,6 +127,7 @@ struct lpm_ctl {
 	struct lpm_u32v fresh, retire;
 	const struct lpm_op *range_op;   /* direct leaves rewritten by rule */
 	uint32_t range_lo, range_n;
+	size_t cached;                   /* entries in t->cache */
 };
 
 /* What an update does to the leaves in the prefix's range. */
@@ -765,6 +779,160 @@ static int update_run(struct lpm *t, const struct lpm_op *op)
 	return 0;
 }
 
+/* ---- the /48 cache ---- */
+
+static size_t cache_slots(const struct lpm_cache *c)
+{
+	return (size_t)LPM_CACHE_WAYS << (LPM_CACHE_LEN - c->shift);
+}
+
+static void cache_free(struct lpm_cache *c)
+{
+	if (c) {
+		free(c->slot);
+		free(c);
+	}
+}
+
+/* An empty cache of 2^bits buckets, or NULL. */
+static struct lpm_cache *cache_new(unsigned bits)
+{
+	struct lpm_cache *c = calloc(1, sizeof(*c));
+	size_t bytes = ((size_t)LPM_CACHE_WAYS << bits) * sizeof(uint64_t);
+
+	if (!c)
+		return NULL;
+	c->shift = LPM_CACHE_LEN - bits;
+	c->slot = aligned_alloc(64, bytes);
+	if (!c->slot) {
+		free(c);
+		return NULL;
+	}
+	memset(c->slot, 0, bytes);
+	return c;
+}
+
+/* The leaf for key's first nbytes bytes (or the leaf above them). */
+static uint32_t leaf_after(const struct lpm *t, const uint8_t *key,
+			   unsigned nbytes)
+{
+	uint32_t e = t->dir[lpm_dir_index(key)];
+
+	for (unsigned i = 3; i < nbytes && (e & LPM_EXT); i++)
+		e = *lpm_node_slot(t, hdr_at(t, e), key[i]);
+	return e;
+}
+
+/* The slot holding key's /48 in c, or NULL; *tag gets its tag and *empty
+ * a free slot of its bucket (NULL when full). */
+static uint64_t *cache_find(struct lpm_cache *c, const uint8_t *key,
+			    uint64_t *tag, uint64_t **empty)
+{
+	uint64_t h = lpm_cache_hash(key);
+	uint64_t *b = &c->slot[(h >> c->shift) * LPM_CACHE_WAYS], *mine = NULL;
+
+	*tag = lpm_cache_tag(c, h);
+	*empty = NULL;
+	for (unsigned s = 0; s < LPM_CACHE_WAYS; s++) {
+		if ((b[s] ^ *tag) <= LPM_VALUE_MAX)
+			mine = &b[s];
+		else if (!b[s] && !*empty)
+			*empty = &b[s];
+	}
+	return mine;
+}
+
+/* Make c's entry for key's /48 match the trie: set when that /48 is a
+ * stored, terminal prefix (its word is a plain leaf of depth 48), else
+ * cleared; *n counts c's entries. A /48 whose bucket is full is left
+ * out. */
+static void cache_sync(const struct lpm *t, struct lpm_cache *c,
+		       const uint8_t *key, size_t *n)
+{
+	uint32_t e = leaf_after(t, key, LPM_CACHE_LEN / 8);
+	bool want = !(e & LPM_EXT) && leaf_depth(e) == LPM_CACHE_LEN;
+	uint64_t tag, *empty, *mine = cache_find(c, key, &tag, &empty);
+
+	if (want && (mine || empty)) {
+		*n += !mine;
+		__atomic_store_n(mine ? mine : empty,
+				 tag | (e & LPM_VALUE_MAX), __ATOMIC_RELEASE);
+	} else if (mine) {
+		*n -= 1;
+		__atomic_store_n(mine, 0, __ATOMIC_RELEASE);
+	}
+}
+
+/* Set key's entry from the trie, after an update. */
+static void cache_set(struct lpm *t, const uint8_t *key)
+{
+	if (t->cache)
+		cache_sync(t, t->cache, key, &t->ctl->cached);
+}
+
+/* Readers stop using key's entry (before an update that may change its
+ * answer: they walk the trie meanwhile). */
+static void cache_drop(struct lpm *t, const uint8_t *key)
+{
+	uint64_t tag, *empty, *mine;
+
+	if (!t->cache)
+		return;
+	mine = cache_find(t->cache, key, &tag, &empty);
+	if (mine) {
+		__atomic_store_n(mine, 0, __ATOMIC_RELEASE);
+		t->ctl->cached--;
+	}
+}
+
+/* Room for n48 stored /48s at half load: a bigger cache built from the
+ * rules, published, and the old one freed after a grace period. Out of
+ * memory keeps the old cache (or none): lookups stay correct, only
+ * slower. */
+static void cache_fit(struct lpm *t, size_t n48)
+{
+	const struct lpm_rules *r = &t->ctl->rules;
+	struct lpm_cache *old = t->cache, *c;
+	unsigned bits = LPM_CACHE_BITS_MIN;
+	size_t cached = 0;
+	uint8_t k[16];
+
+	if (old && (n48 * 2 <= cache_slots(old) ||
+		    cache_slots(old) >= (size_t)LPM_CACHE_WAYS <<
+					LPM_CACHE_BITS_MAX))
+		return;
+	while (bits < LPM_CACHE_BITS_MAX &&
+	       ((size_t)LPM_CACHE_WAYS << bits) < n48 * 2)
+		bits++;
+	c = cache_new(bits);
+	if (!c)
+		return;
+	for (size_t i = 0; i < r->cap; i++) {
+		const uint32_t *s = rules_at(r, i);
+
+		if (!s[r->kw] || meta_len(s[r->kw]) != LPM_CACHE_LEN)
+			continue;
+		for (unsigned w = 0; w < r->kw; w++) {
+			uint32_t be = htobe32(s[w]);
+
+			memcpy(k + 4 * w, &be, sizeof(be));
+		}
+		cache_sync(t, c, k, &cached);
+	}
+	__atomic_store_n(&t->cache, c, __ATOMIC_RELEASE);
+	t->ctl->cached = cached;
+	if (old) {
+		synchronize_rcu();
+		cache_free(old);
+	}
+}
+
+/* Does an update of a len-bit prefix concern the cache? */
+static bool cache_touched(const struct lpm *t, unsigned len)
+{
+	return t->key_bytes == 16 && len >= LPM_CACHE_LEN;
+}
+
 /* ---- API ---- */
 
 /* Reserve len bytes of address space aligned to 2 MiB (for huge pages);
@@ -845,6 +1013,7 @@ void lpm_fini(struct lpm *t)
 		free(c->rules.slot);
 		free(c);
 	}
+	cache_free(t->cache);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -892,7 +1061,14 @@ int lpm_add(struct lpm *t, const uint8_t *prefix, unsigned len,
 		return 0;
 	if (i == SIZE_MAX && rules_reserve(r) != 0)
 		return -ENOMEM;
+	if (cache_touched(t, len)) {
+		if (len == LPM_CACHE_LEN && i == SIZE_MAX)
+			cache_fit(t, r->per_len[len] + 1);
+		cache_drop(t, k);
+	}
 	rc = update_run(t, &op);
+	if (cache_touched(t, len))
+		cache_set(t, k);
 	if (rc)
 		return rc;
 	if (i != SIZE_MAX)
@@ -962,7 +1138,11 @@ int lpm_del(struct lpm *t, const uint8_t *prefix, unsigned len)
 		return -ENOENT;
 	op.key = k;
 	op.leaf = parent_leaf(t, k, len);
+	if (cache_touched(t, len))
+		cache_drop(t, k);
 	rc = update_run(t, &op);
+	if (cache_touched(t, len))
+		cache_set(t, k);
 	if (rc)
 		return rc;
 	rules_remove(r, i);
@@ -983,6 +1163,9 @@ void lpm_stats(const struct lpm *t, struct lpm_stats *st)
 			 c->words.used * c->words.unit;
 	st->rules_bytes = c->rules.cap * rules_stride(&c->rules) *
 			  sizeof(uint32_t);
+	st->cache_bytes = t->cache ? cache_slots(t->cache) * sizeof(uint64_t)
+				   : 0;
+	st->cached = c->cached;
 }
 
 /* ---- batched lookup ---- */
@@ -990,83 +1173,104 @@ void lpm_stats(const struct lpm *t, struct lpm_stats *st)
 #define LPM_BATCH 64u     /* keys walked down together */
 #define LPM_CHUNK 256u    /* keys per direct-array pass */
 
-/* Keys still going down (EXT leaf), compacted in act; returns how many.
- * A separate pass after the reads were issued: folding it into a reading
- * loop would chain every read to the previous one through the count. */
-static unsigned still_down(const uint32_t *e, uint16_t *act, unsigned na)
+/* Keys of one chunk on their way down: the word each has reached, its
+ * key, and its index in the caller's value array. */
+struct lpm_walk {
+	uint32_t e[LPM_CHUNK];
+	const uint8_t *key[LPM_CHUNK];
+	uint16_t id[LPM_CHUNK];
+};
+
+/* Keep entry j of w as entry n (compaction in place, n <= j). */
+static void walk_keep(struct lpm_walk *w, unsigned n, unsigned j, uint32_t e)
 {
-	unsigned nn = 0;
-
-	for (unsigned j = 0; j < na; j++) {
-		unsigned i = act[j];
-
-		act[nn] = (uint16_t)i;
-		nn += e[i] >> 31;
-	}
-	return nn;
+	w->e[n] = e;
+	w->key[n] = w->key[j];
+	w->id[n] = w->id[j];
 }
 
-/* Walk keys act[0..na) (na <= LPM_BATCH, all pointing to a node) down to
- * their leaves, level by level: each pass reads one level for every key
- * still going down, all reads of a pass prefetched first so they
- * overlap. Nothing branches on data (whether a key stops is data, and
- * mispredicting it costs more than a level). */
-static void walk_group(const struct lpm *t, const uint8_t *key, size_t stride,
-		       uint32_t *e, const uint16_t *list, unsigned na)
+/* Walk keys first .. first + n - 1 of w (n <= LPM_BATCH, all at a node)
+ * down to their leaves, level by level. A pass computes and prefetches the
+ * leaf slot of every key still going down, the next one reads them all,
+ * stores each answer in value[] and keeps, compacted, the keys that reached
+ * another node (prefetching its header). The compaction count depends on
+ * the words read, but only the stores wait for it; the reads stay
+ * independent. Nothing branches on the data (whether a key stops is data,
+ * and mispredicting it costs more than a level). */
+static void walk_group(const struct lpm *t, struct lpm_walk *w,
+		       unsigned first, unsigned n, uint32_t *value)
 {
 	const uint32_t *slot[LPM_BATCH];
-	uint16_t act[LPM_BATCH];
 
-	for (unsigned j = 0; j < na; j++) {
-		act[j] = list[j];
-		__builtin_prefetch(lpm_node(t, e[act[j]]));
-	}
-	for (unsigned level = 3; na; level++) {
-		for (unsigned j = 0; j < na; j++) {
-			unsigned i = act[j];
+	for (unsigned level = 3; n; level++) {
+		unsigned down = 0;
 
-			slot[j] = lpm_node_slot(t, lpm_node(t, e[i]),
-						key[i * stride + level]);
-			__builtin_prefetch(slot[j]);
+		for (unsigned j = first; j < first + n; j++) {
+			slot[j - first] = lpm_node_slot(t, lpm_node(t, w->e[j]),
+							w->key[j][level]);
+			__builtin_prefetch(slot[j - first]);
 		}
-		for (unsigned j = 0; j < na; j++) {
-			unsigned i = act[j];
+		for (unsigned j = first; j < first + n; j++) {
+			uint32_t x = lpm_load(slot[j - first]);
 
-			e[i] = lpm_load(slot[j]);
-			__builtin_prefetch(lpm_node_or_none(t, e[i]));
+			value[w->id[j]] = x & LPM_VALUE_MAX;
+			walk_keep(w, first + down, j, x);
+			__builtin_prefetch(lpm_node_or_none(t, x));
+			down += x >> 31;
 		}
-		na = still_down(e, act, na);
+		n = down;
 	}
 }
 
 /* Up to LPM_CHUNK keys: the direct array in one lean pass, then the keys
- * that go on into nodes, walked in groups. The first pass branches on
- * "goes on": keys of one batch nearly all do (addresses inside routed
- * IPv6 space, where prefixes are longer than /24) or nearly all do not,
- * so the branch predicts well and the reads stay independent. (No
+ * that go on into nodes: first the /48 cache when there is one (hits are
+ * answered, misses kept), then the trie, in groups. The first pass
+ * branches on "goes on": keys of one batch nearly all do (addresses inside
+ * routed IPv6 space, where prefixes are longer than /24) or nearly all do
+ * not, so the branch predicts well and the reads stay independent. (No
  * prefetching of direct entries: those an IPv6 table writes are few and
  * stay cached.) */
 static void lookup_chunk(const struct lpm *t, const uint8_t *key,
 			 size_t stride, unsigned n, uint32_t *value)
 {
-	uint32_t e[LPM_CHUNK];
-	uint16_t act[LPM_CHUNK];
-	unsigned na = 0;
+	const struct lpm_cache *c = lpm_cache_of(t);
+	const uint64_t *bucket[LPM_CHUNK];
+	uint64_t tag[LPM_CHUNK];
+	struct lpm_walk w;
+	unsigned na = 0, down = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		uint32_t d = lpm_load(&t->dir[lpm_dir_index(key + i * stride)]);
+		const uint8_t *k = key + i * stride;
+		uint32_t d = lpm_load(&t->dir[lpm_dir_index(k)]);
 
 		value[i] = d & LPM_VALUE_MAX;
-		if (d & LPM_EXT) {
-			e[i] = d;
-			act[na++] = (uint16_t)i;
+		if (!(d & LPM_EXT))
+			continue;
+		if (c) {
+			uint64_t h = lpm_cache_hash(k);
+
+			bucket[na] = lpm_cache_bucket(c, h);
+			tag[na] = lpm_cache_tag(c, h);
+			__builtin_prefetch(bucket[na]);
 		}
+		w.e[na] = d;
+		w.key[na] = k;
+		w.id[na++] = (uint16_t)i;
 	}
-	for (unsigned g = 0; g < na; g += LPM_BATCH)
-		walk_group(t, key, stride, e, act + g,
-			   na - g < LPM_BATCH ? na - g : LPM_BATCH);
-	for (unsigned j = 0; j < na; j++)
-		value[act[j]] = e[act[j]] & LPM_VALUE_MAX;
+	if (!c)
+		down = na;
+	for (unsigned j = 0; c && j < na; j++) {
+		uint32_t v = lpm_cache_match(bucket[j], tag[j]);
+
+		value[w.id[j]] = v;
+		walk_keep(&w, down, j, w.e[j]);
+		down += v == 0;
+	}
+	for (unsigned j = 0; j < down; j++)
+		__builtin_prefetch(lpm_node(t, w.e[j]));
+	for (unsigned g = 0; g < down; g += LPM_BATCH)
+		walk_group(t, &w, g, down - g < LPM_BATCH ? down - g : LPM_BATCH,
+			   value);
 }
 
 void lpm_lookup_batch(const struct lpm *t, const uint8_t *key, size_t stride,

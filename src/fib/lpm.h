@@ -16,6 +16,10 @@
  *   bit 31 clear: bits 23..30 = depth (prefix length that set it),
  *                 bits 0..22 = value (0 = no route)
  *
+ * IPv6 tables add the /48 cache (struct lpm_cache): the stored /48s with
+ * nothing longer inside, by exact match, so that a batched lookup under
+ * one of them stops after the direct array and one hash line.
+ *
  * Threads: lpm_lookup*() are RCU readers (liburcu QSBR; any thread, never
  * lock). Everything else is for one control thread at a time. */
 #ifndef USNET_FIB_LPM_H
@@ -31,6 +35,10 @@
 #define LPM_EXT (1u << 31)
 #define LPM_DIR_BITS 24
 #define LPM_INLINE 6u                    /* runs kept in the node's line */
+#define LPM_CACHE_LEN 48u                /* IPv6 prefix length cached */
+#define LPM_CACHE_WAYS 4u                /* slots per bucket: 32 bytes */
+#define LPM_CACHE_KEY ((1ull << LPM_CACHE_LEN) - 1)
+#define LPM_CACHE_MUL 0x9e3779b97f4bull  /* odd: a bijection mod 2^48 */
 
 struct lpm_ctl;
 
@@ -51,13 +59,29 @@ struct lpm_line {
 	uint32_t leaf[LPM_INLINE];
 };
 
-/* Readers use the first three fields only. Pool line 0 is never a node:
- * it holds the "none" header, which maps every byte to the line's last
- * word, always 0. */
+/* The /48 cache: an exact-match hash of the stored /48s that hold no
+ * longer prefix (so every address under one has its value for answer).
+ * Half of a real IPv6 table is /48s, the longest length the global table
+ * carries. A missing entry is never wrong (the lookup walks the trie), so
+ * a full bucket just leaves a /48 out. Key: the address's first 48 bits
+ * times LPM_CACHE_MUL mod 2^48 (a bijection); its top bits pick the
+ * bucket, and the other shift bits, under a marker bit, are the tag. A
+ * slot is one 64-bit word, tag << 23 | value (0 = empty), written with one
+ * store, so readers never see half an entry. The shape is fixed once
+ * published (a bigger cache is a new one). */
+struct lpm_cache {
+	uint64_t *slot;         /* 2^(48 - shift) buckets of LPM_CACHE_WAYS */
+	unsigned shift;         /* tag bits below the marker */
+};
+
+/* Readers use dir, line, word and cache. Pool line 0 is never a node: it
+ * holds the "none" header, which maps every byte to the line's last word,
+ * always 0. */
 struct lpm {
 	uint32_t *dir;          /* 2^24 leaves, by the first three key bytes */
 	struct lpm_line *line;  /* the pool as node lines */
 	uint32_t *word;         /* the same pool as 32-bit words (leaves) */
+	struct lpm_cache *cache;    /* IPv6 with /48s only; RCU-published */
 	unsigned key_bytes;     /* 4 (IPv4) or 16 (IPv6) */
 	struct lpm_ctl *ctl;    /* control-plane state (lpm.c) */
 };
@@ -71,6 +95,8 @@ struct lpm_stats {
 	size_t node_bytes;      /* live node lines and leaf blocks */
 	size_t pool_bytes;      /* node pool in use, free lines included */
 	size_t rules_bytes;     /* the exact-prefix table (control plane) */
+	size_t cache_bytes;     /* the /48 cache */
+	size_t cached;          /* /48s in it */
 };
 
 /* Make t an empty table for keys of key_bytes (4 or 16) bytes. 0, -EINVAL
@@ -145,8 +171,53 @@ static inline const struct lpm_hdr *lpm_node_or_none(const struct lpm *t,
 	return &t->line[e & ~LPM_EXT & (0u - (e >> 31))].h;
 }
 
+/* The cache, or NULL. RCU reader (the pointer is published with release
+ * order once the cache is filled). */
+static inline const struct lpm_cache *lpm_cache_of(const struct lpm *t)
+{
+	return __atomic_load_n(&t->cache, __ATOMIC_ACQUIRE);
+}
+
+/* key's /48 hashed (16-byte keys only). */
+static inline uint64_t lpm_cache_hash(const uint8_t *key)
+{
+	uint64_t w;
+
+	memcpy(&w, key, sizeof(w));
+	return ((be64toh(w) >> 16) * LPM_CACHE_MUL) & LPM_CACHE_KEY;
+}
+
+static inline const uint64_t *lpm_cache_bucket(const struct lpm_cache *c,
+					       uint64_t h)
+{
+	return &c->slot[(h >> c->shift) * LPM_CACHE_WAYS];
+}
+
+/* What a slot for hash h holds above its value. */
+static inline uint64_t lpm_cache_tag(const struct lpm_cache *c, uint64_t h)
+{
+	uint64_t marker = 1ull << c->shift;
+
+	return ((h & (marker - 1)) | marker) << 23;
+}
+
+/* The value bucket b holds for tag, or 0. No branch on the data. */
+static inline uint32_t lpm_cache_match(const uint64_t *b, uint64_t tag)
+{
+	uint32_t v = 0;
+
+	for (unsigned s = 0; s < LPM_CACHE_WAYS; s++) {
+		uint64_t x = __atomic_load_n(&b[s], __ATOMIC_RELAXED) ^ tag;
+
+		v = x <= LPM_VALUE_MAX ? (uint32_t)x : v;
+	}
+	return v;
+}
+
 /* Longest-prefix match: the value of the longest prefix covering key, or
- * 0. RCU reader. */
+ * 0. RCU reader. (The /48 cache is for batches: here, one lookup at a
+ * time, "hit or not" is a branch on data, and its mispredictions cost
+ * more than the levels a hit saves.) */
 static inline uint32_t lpm_lookup(const struct lpm *t, const uint8_t *key)
 {
 	uint32_t e = lpm_load(&t->dir[lpm_dir_index(key)]);

@@ -3,7 +3,9 @@
  * incremental updates published RCU-style. Built on the shared engine in
  * lpm.h (DIR-24 array + leaf-compressed 8-bit nodes, mostly one line each;
  * a /48 is three nodes down, and the batched lookup walks many addresses
- * in lock step so those reads overlap).
+ * in lock step so those reads overlap). Batched lookups first try the /48
+ * cache: a stored /48 with nothing longer inside (half of a real table)
+ * is answered by one hash line instead of three nodes.
  *
  * Addresses and prefixes are 16 bytes in network byte order. Values are
  * 1..LPM_VALUE_MAX; 0 means no match.

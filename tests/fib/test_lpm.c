@@ -738,6 +738,93 @@ static void test_edges_v6(void **state)
 	lpm6_free(t);
 }
 
+/* Single and batched lookup agree on a, and give want. */
+static void expect6(const struct lpm6 *t, const char *addr, uint32_t want)
+{
+	uint8_t a[2][16];
+	uint32_t v[2] = { 0, 0 };
+
+	assert_int_equal(inet_pton(AF_INET6, addr, a[0]), 1);
+	memcpy(a[1], a[0], 16);
+	lpm6_lookup_batch(t, a, 16, 2, v);
+	assert_int_equal(lpm6_lookup(t, a[0]), want);
+	assert_int_equal(v[0], want);
+	assert_int_equal(v[1], want);
+}
+
+static size_t cached6(const struct lpm6 *t)
+{
+	struct lpm_stats st;
+
+	lpm6_stats(t, &st);
+	return st.cached;
+}
+
+/* The /48 cache holds exactly the stored /48s with nothing longer inside,
+ * follows their values, and grows with their number. */
+static void test_cache_v6(void **state)
+{
+	struct lpm6 *t = lpm6_new();
+	uint8_t p[16];
+	size_t n = 20000;
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(cached6(t), 0);
+	inet_pton(AF_INET6, "2001:db8::", p);
+	assert_int_equal(lpm6_add(t, p, 32, 1), 0);
+	inet_pton(AF_INET6, "2001:db8:1::", p);
+	assert_int_equal(lpm6_add(t, p, 48, 5), 0);
+	assert_int_equal(cached6(t), 1);
+	expect6(t, "2001:db8:1:ffff::1", 5);
+	expect6(t, "2001:db8:2::1", 1);
+	/* Something longer inside: out of the cache, the trie answers. */
+	inet_pton(AF_INET6, "2001:db8:1:ff00::", p);
+	assert_int_equal(lpm6_add(t, p, 56, 6), 0);
+	assert_int_equal(cached6(t), 0);
+	expect6(t, "2001:db8:1:ff12::1", 6);
+	expect6(t, "2001:db8:1:fe00::1", 5);
+	assert_int_equal(lpm6_del(t, p, 56), 0);
+	assert_int_equal(cached6(t), 1);
+	expect6(t, "2001:db8:1:ff12::1", 5);
+	/* A new value, a shorter prefix over it, then the /48 gone. */
+	inet_pton(AF_INET6, "2001:db8:1::", p);
+	assert_int_equal(lpm6_add(t, p, 48, 7), 0);
+	expect6(t, "2001:db8:1:ff12::1", 7);
+	inet_pton(AF_INET6, "2001::", p);
+	assert_int_equal(lpm6_add(t, p, 16, 8), 0);
+	expect6(t, "2001:db8:1:ff12::1", 7);
+	assert_int_equal(cached6(t), 1);
+	inet_pton(AF_INET6, "2001:db8:1::", p);
+	assert_int_equal(lpm6_del(t, p, 48), 0);
+	assert_int_equal(cached6(t), 0);
+	expect6(t, "2001:db8:1:ff12::1", 1);
+	/* Many /48s: the cache grows; nearly all fit (a full bucket leaves
+	 * one out, never a wrong answer). */
+	for (size_t i = 0; i < n; i++) {
+		memset(p, 0, sizeof(p));
+		p[0] = 0x2a;
+		p[1] = (uint8_t)(i >> 16);
+		p[2] = (uint8_t)(i >> 8);
+		p[3] = (uint8_t)i;
+		p[4] = (uint8_t)(i * 7);
+		p[5] = (uint8_t)(i * 13);
+		assert_int_equal(lpm6_add(t, p, 48, (uint32_t)(100 + i)), 0);
+	}
+	assert_true(cached6(t) >= n * 95 / 100);
+	expect6(t, "2a00:3039:8fe5::1", 100 + 12345);
+	for (size_t i = 0; i < n; i++) {
+		p[1] = (uint8_t)(i >> 16);
+		p[2] = (uint8_t)(i >> 8);
+		p[3] = (uint8_t)i;
+		p[4] = (uint8_t)(i * 7);
+		p[5] = (uint8_t)(i * 13);
+		assert_int_equal(lpm6_del(t, p, 48), 0);
+	}
+	assert_int_equal(cached6(t), 0);
+	lpm6_free(t);
+}
+
 /* ---- lookups racing with updates ---- */
 
 
@@ -1283,6 +1370,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_edges_v4),
 		cmocka_unit_test(test_edges_v6),
+		cmocka_unit_test(test_cache_v6),
 		cmocka_unit_test(test_random_v4),
 		cmocka_unit_test(test_random_v6),
 		cmocka_unit_test(test_real_v4),
