@@ -812,7 +812,9 @@ static struct lpm_cache *cache_new(unsigned bits)
 	return c;
 }
 
-/* The leaf for key's first nbytes bytes (or the leaf above them). */
+/* The word the dataplane holds for key's first nbytes bytes: the full
+ * leaf (value and depth) when nbytes is the key length, or when a leaf
+ * covers those bytes; else the node below them. */
 static uint32_t leaf_after(const struct lpm *t, const uint8_t *key,
 			   unsigned nbytes)
 {
@@ -842,25 +844,33 @@ static uint64_t *cache_find(struct lpm_cache *c, const uint8_t *key,
 	return mine;
 }
 
-/* Make c's entry for key's /48 match the trie: set when that /48 is a
- * stored, terminal prefix (its word is a plain leaf of depth 48), else
- * cleared; *n counts c's entries. A /48 whose bucket is full is left
- * out. */
-static void cache_sync(const struct lpm *t, struct lpm_cache *c,
-		       const uint8_t *key, size_t *n)
+/* Set key's /48 to value in c (0: clear it); *n counts c's entries. A /48
+ * whose bucket is full is left out. */
+static void cache_put(struct lpm_cache *c, const uint8_t *key,
+		      uint32_t value, size_t *n)
 {
-	uint32_t e = leaf_after(t, key, LPM_CACHE_LEN / 8);
-	bool want = !(e & LPM_EXT) && leaf_depth(e) == LPM_CACHE_LEN;
 	uint64_t tag, *empty, *mine = cache_find(c, key, &tag, &empty);
 
-	if (want && (mine || empty)) {
+	if (value && (mine || empty)) {
 		*n += !mine;
-		__atomic_store_n(mine ? mine : empty,
-				 tag | (e & LPM_VALUE_MAX), __ATOMIC_RELEASE);
+		__atomic_store_n(mine ? mine : empty, tag | value,
+				 __ATOMIC_RELEASE);
 	} else if (mine) {
 		*n -= 1;
 		__atomic_store_n(mine, 0, __ATOMIC_RELEASE);
 	}
+}
+
+/* Make c's entry for key's /48 match the trie: its value when that /48 is
+ * a stored, terminal prefix (its word is a plain leaf of depth 48), else
+ * none. */
+static void cache_sync(const struct lpm *t, struct lpm_cache *c,
+		       const uint8_t *key, size_t *n)
+{
+	uint32_t e = leaf_after(t, key, LPM_CACHE_LEN / 8);
+	bool terminal = !(e & LPM_EXT) && leaf_depth(e) == LPM_CACHE_LEN;
+
+	cache_put(c, key, terminal ? e & LPM_VALUE_MAX : 0, n);
 }
 
 /* Set key's entry from the trie, after an update. */
@@ -874,15 +884,8 @@ static void cache_set(struct lpm *t, const uint8_t *key)
  * answer: they walk the trie meanwhile). */
 static void cache_drop(struct lpm *t, const uint8_t *key)
 {
-	uint64_t tag, *empty, *mine;
-
-	if (!t->cache)
-		return;
-	mine = cache_find(t->cache, key, &tag, &empty);
-	if (mine) {
-		__atomic_store_n(mine, 0, __ATOMIC_RELEASE);
-		t->ctl->cached--;
-	}
+	if (t->cache)
+		cache_put(t->cache, key, 0, &t->ctl->cached);
 }
 
 /* Room for n48 stored /48s at half load: a bigger cache built from the
@@ -1078,16 +1081,6 @@ int lpm_add(struct lpm *t, const uint8_t *prefix, unsigned len,
 	return 0;
 }
 
-/* The full leaf (value and depth) the dataplane holds for address a. */
-static uint32_t leaf_at(const struct lpm *t, const uint8_t *a)
-{
-	uint32_t e = t->dir[lpm_dir_index(a)];
-
-	for (unsigned i = 3; e & LPM_EXT; i++)
-		e = *lpm_node_slot(t, hdr_at(t, e), a[i]);
-	return e;
-}
-
 /* Leaf of the longest stored prefix shorter than len covering k (len
  * bits, rest zero), or 0. First from the dataplane: P's sibling S (last
  * bit flipped) shares every shorter covering prefix with P, so a leaf in S
@@ -1105,7 +1098,7 @@ static uint32_t parent_leaf(const struct lpm *t, const uint8_t *k,
 		return 0;
 	memcpy(pk, k, t->key_bytes);
 	pk[(len - 1) / 8] ^= (uint8_t)(0x80u >> ((len - 1) % 8));
-	e = leaf_at(t, pk);
+	e = leaf_after(t, pk, t->key_bytes);
 	if (leaf_depth(e) < len)
 		return e;
 	for (unsigned d = len; d-- > 0;) {
