@@ -241,6 +241,13 @@ static void print_ratio(double ours, double theirs, bool lower_better)
 		printf(" %8.2fx", lower_better ? theirs / ours : ours / theirs);
 }
 
+/* usnet's memory figure: everything the table holds. */
+static size_t usnet_bytes(const struct lpm_stats *st)
+{
+	return st->dir_bytes + st->node_bytes + st->rules_bytes +
+	       st->cache_bytes;
+}
+
 /* What usnet's memory figure is made of. */
 static void usnet_note(char *buf, size_t size, const struct lpm_stats *st)
 {
@@ -907,8 +914,7 @@ static void bench_v4(struct pfx *p, size_t n)
 	fflush(stdout);
 	load[0] = lpm4_load(&s);
 	lpm4_stats(s.us, &st);
-	mem[0] = st.dir_bytes + st.node_bytes + st.rules_bytes +
-		 st.cache_bytes;
+	mem[0] = usnet_bytes(&st);
 	usnet_note(note[0], sizeof(note[0]), &st);
 	load[1] = fib4_load(&s, &mem[1], &tbl8_fib);
 	snprintf(note[1], sizeof(note[1]), "DPDK heap; 4-byte next hops, "
@@ -1053,8 +1059,7 @@ static void bench_v6(struct pfx *p, size_t n)
 	fflush(stdout);
 	load[0] = lpm6_load(&s);
 	lpm6_stats(s.us, &st);
-	mem[0] = st.dir_bytes + st.node_bytes + st.rules_bytes +
-		 st.cache_bytes;
+	mem[0] = usnet_bytes(&st);
 	usnet_note(note[0], sizeof(note[0]), &st);
 	load[1] = fib6_load(&s, &mem[1], &tbl8_fib);
 	snprintf(note[1], sizeof(note[1]), "DPDK heap; 4-byte next hops, "

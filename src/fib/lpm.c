@@ -831,7 +831,7 @@ static uint64_t *cache_find(struct lpm_cache *c, const uint8_t *key,
 			    uint64_t *tag, uint64_t **empty)
 {
 	uint64_t h = lpm_cache_hash(key);
-	uint64_t *b = &c->slot[(h >> c->shift) * LPM_CACHE_WAYS], *mine = NULL;
+	uint64_t *b = &c->slot[lpm_cache_first(c, h)], *mine = NULL;
 
 	*tag = lpm_cache_tag(c, h);
 	*empty = NULL;

@@ -187,10 +187,16 @@ static inline uint64_t lpm_cache_hash(const uint8_t *key)
 	return ((be64toh(w) >> 16) * LPM_CACHE_MUL) & LPM_CACHE_KEY;
 }
 
+/* Index of the first slot of hash h's bucket. */
+static inline size_t lpm_cache_first(const struct lpm_cache *c, uint64_t h)
+{
+	return (size_t)(h >> c->shift) * LPM_CACHE_WAYS;
+}
+
 static inline const uint64_t *lpm_cache_bucket(const struct lpm_cache *c,
 					       uint64_t h)
 {
-	return &c->slot[(h >> c->shift) * LPM_CACHE_WAYS];
+	return &c->slot[lpm_cache_first(c, h)];
 }
 
 /* What a slot for hash h holds above its value. */
