@@ -11,6 +11,10 @@
 #     --no-rte-lpm    skip rte_lpm (its full-table load is quadratic)
 #     --no-fib        skip the usnet FIB rows (route add, FIB lookup)
 #     --prefixes F    table file (default ../shared/data/prefixes.txt.gz)
+#     --processes N   run the whole benchmark in N fresh processes (each gets
+#                     its own hugepages) and end with the per-run speed-ups
+#                     of every process side by side: median [min..max] of
+#                     the processes' medians (default 1)
 #
 # Environment: FIB_BENCH_CPU (CPU to pin to; default the last one),
 # FIB_BENCH_HUGE=0 (DPDK on 4 KiB pages even when hugepages can be had).
@@ -18,6 +22,24 @@
 # cannot run here (no DPDK and no way to install it).
 set -u
 cd "$(dirname "$0")/.." || exit 1
+
+procs=1
+args=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--processes)
+		procs=${2:-}
+		case "$procs" in
+		'' | *[!0-9]* | 0)
+			echo "fib_bench.sh: --processes needs a count of 1 or more, not '$procs'"
+			exit 1 ;;
+		esac
+		shift 2 ;;
+	*)
+		args+=("$1")
+		shift ;;
+	esac
+done
 
 if ! pkg-config --exists libdpdk 2>/dev/null; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -67,5 +89,66 @@ fi
 cpu=${FIB_BENCH_CPU:-$(($(nproc) - 1))}
 pin=()
 command -v taskset >/dev/null && pin=(taskset -c "$cpu")
+
+# The speed-up rows of several fib_bench outputs ("usnet speed-up per run"
+# blocks), per structure: median [min..max] over the outputs of each
+# output's median ratio, in-table and random.
+summarize() {
+	awk -v n="$#" '
+	/usnet speed-up per run/ { inblock = 1; next }
+	inblock && $1 != "vs" { inblock = 0 }
+	inblock {
+		for (i = 2; i <= NF && $i !~ /^[0-9.]+x$/; i++) ;
+		if (i > NF)
+			next
+		label = $2
+		for (k = 3; k < i; k++)
+			label = label " " $k
+		if (!(label in seen)) {
+			seen[label] = 1
+			order[++nl] = label
+		}
+		col = 0
+		for (; i <= NF; i++)
+			if ($i ~ /^[0-9.]+x$/) {
+				v[label, col, ++cnt[label, col]] = $i + 0
+				col++
+			}
+	}
+	function stat(label, col,    m, a, j, k, t, med) {
+		m = cnt[label, col]
+		if (!m)
+			return sprintf("%-22s", "-")
+		for (j = 1; j <= m; j++)
+			a[j] = v[label, col, j]
+		for (j = 2; j <= m; j++)
+			for (k = j; k > 1 && a[k - 1] > a[k]; k--) {
+				t = a[k]; a[k] = a[k - 1]; a[k - 1] = t
+			}
+		med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+		return sprintf("%5.2fx [%4.2f..%4.2f] %2d", med, a[1], a[m], m)
+	}
+	END {
+		printf "\nusnet speed-up over %d processes: median [min..max] of each process'"'"'s\n", n
+		printf "median per-run ratio, and how many processes had the row\n"
+		printf "  %-30s %-25s %s\n", "", "in-table", "random"
+		for (j = 1; j <= nl; j++)
+			printf "  vs %-27s %-25s %s\n", order[j], stat(order[j], 0), stat(order[j], 1)
+	}' "$@"
+}
+
 echo "fib_bench.sh: load average $(cut -d' ' -f1-3 /proc/loadavg); pinned to CPU $cpu"
-"${pin[@]}" build/fib_bench "${huge[@]}" "$@"
+if [ "$procs" = 1 ]; then
+	"${pin[@]}" build/fib_bench "${huge[@]}" "${args[@]}"
+	exit
+fi
+logs=()
+for p in $(seq "$procs"); do
+	log=build/fib_bench.$p.log
+	echo "== fib_bench.sh: process $p of $procs (output also in $log)"
+	"${pin[@]}" build/fib_bench "${huge[@]}" "${args[@]}" | tee "$log"
+	rc=${PIPESTATUS[0]}
+	[ "$rc" = 0 ] || { echo "fib_bench.sh: process $p failed (exit $rc)"; exit "$rc"; }
+	logs+=("$log")
+done
+summarize "${logs[@]}"
