@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
 	--processes)
 		procs=${2:-}
 		case "$procs" in
-		'' | *[!0-9]* | 0)
+		'' | *[!0-9]* | 0*)
 			echo "fib_bench.sh: --processes needs a count of 1 or more, not '$procs'"
 			exit 1 ;;
 		esac
