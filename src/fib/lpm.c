@@ -1166,20 +1166,45 @@ void lpm_stats(const struct lpm *t, struct lpm_stats *st)
 #define LPM_BATCH 64u     /* keys walked down together */
 #define LPM_CHUNK 256u    /* keys per direct-array pass */
 
-/* Keys of one chunk on their way down: the word each has reached, its
- * key, and its index in the caller's value array. */
+/* Keys of one chunk on their way down: the line of the node each has
+ * reached (pool line number times the line size, as a byte offset: the
+ * walk adds it to the pool base as it is), its key, and its index in the
+ * caller's value array. */
 struct lpm_walk {
-	uint32_t e[LPM_CHUNK];
+	uint32_t node[LPM_CHUNK];
 	const uint8_t *key[LPM_CHUNK];
 	uint16_t id[LPM_CHUNK];
 };
 
-/* Keep entry j of w as entry n (compaction in place, n <= j). */
-static void walk_keep(struct lpm_walk *w, unsigned n, unsigned j, uint32_t e)
+_Static_assert((uint64_t)LPM_LINES_MAX * sizeof(struct lpm_line) <= UINT32_MAX,
+	       "a line's byte offset fits walk->node[]");
+
+/* The byte offset walk->node[] holds for word e: its node's line, or line
+ * 0 (the none header, mapping every byte to a 0 word) when e is a plain
+ * leaf. Batched lookups step every key through the same reads, without
+ * branching on whether it still goes down (that is data, and mispredicting
+ * it costs more than the lookup); computed with a mask, not a condition
+ * the compiler could turn into a branch. */
+static inline uint32_t walk_node_of(uint32_t e)
 {
-	w->e[n] = e;
-	w->key[n] = w->key[j];
-	w->id[n] = w->id[j];
+	return (e & ~LPM_EXT & (0u - (e >> 31))) *
+	       (uint32_t)sizeof(struct lpm_line);
+}
+
+static inline const struct lpm_hdr *walk_hdr(const struct lpm *t,
+					     uint32_t node)
+{
+	return (const struct lpm_hdr *)((const char *)t->line + node);
+}
+
+/* Make (node, key, id) entry n of w (compaction in place: the caller has
+ * read entry n already when n < its current entry). */
+static void walk_keep(struct lpm_walk *w, unsigned n, uint32_t node,
+		      const uint8_t *key, uint16_t id)
+{
+	w->node[n] = node;
+	w->key[n] = key;
+	w->id[n] = id;
 }
 
 /* Walk keys first .. first + n - 1 of w (n <= LPM_BATCH, all at a node)
@@ -1193,22 +1218,27 @@ static void walk_keep(struct lpm_walk *w, unsigned n, unsigned j, uint32_t e)
 static void walk_group(const struct lpm *t, struct lpm_walk *w,
 		       unsigned first, unsigned n, uint32_t *value)
 {
+	uint32_t *node = w->node + first;
+	const uint8_t **key = w->key + first;
+	uint16_t *id = w->id + first;
 	const uint32_t *slot[LPM_BATCH];
 
 	for (unsigned level = 3; n; level++) {
 		unsigned down = 0;
 
-		for (unsigned j = first; j < first + n; j++) {
-			slot[j - first] = lpm_node_slot(t, lpm_node(t, w->e[j]),
-							w->key[j][level]);
-			__builtin_prefetch(slot[j - first]);
+		for (unsigned j = 0; j < n; j++) {
+			slot[j] = lpm_node_slot(t, walk_hdr(t, node[j]),
+						key[j][level]);
+			__builtin_prefetch(slot[j]);
 		}
-		for (unsigned j = first; j < first + n; j++) {
-			uint32_t x = lpm_load(slot[j - first]);
+		for (unsigned j = 0; j < n; j++) {
+			uint32_t x = lpm_load(slot[j]);
+			uint32_t next = walk_node_of(x);
+			uint16_t i = id[j];
 
-			value[w->id[j]] = x & LPM_VALUE_MAX;
-			walk_keep(w, first + down, j, x);
-			__builtin_prefetch(lpm_node_or_none(t, x));
+			value[i] = x & LPM_VALUE_MAX;
+			walk_keep(w, first + down, next, key[j], i);
+			__builtin_prefetch(walk_hdr(t, next));
 			down += x >> 31;
 		}
 		n = down;
@@ -1222,11 +1252,14 @@ static void walk_group(const struct lpm *t, struct lpm_walk *w,
  * routed IPv6 space, where prefixes are longer than /24) or nearly all do
  * not, so the branch predicts well and the reads stay independent. (No
  * prefetching of direct entries: those an IPv6 table writes are few and
- * stay cached.) */
+ * stay cached.) The cache's shape is copied once: the stores to value[]
+ * could alias it as far as the compiler knows, so it would be reloaded
+ * for every key. */
 static void lookup_chunk(const struct lpm *t, const uint8_t *key,
 			 size_t stride, unsigned n, uint32_t *value)
 {
 	const struct lpm_cache *c = lpm_cache_of(t);
+	const struct lpm_cache cache = c ? *c : (struct lpm_cache){ 0 };
 	const uint64_t *bucket[LPM_CHUNK];
 	uint64_t tag[LPM_CHUNK];
 	struct lpm_walk w;
@@ -1242,11 +1275,11 @@ static void lookup_chunk(const struct lpm *t, const uint8_t *key,
 		if (c) {
 			uint64_t h = lpm_cache_hash(k);
 
-			bucket[na] = lpm_cache_bucket(c, h);
-			tag[na] = lpm_cache_tag(c, h);
+			bucket[na] = lpm_cache_bucket(&cache, h);
+			tag[na] = lpm_cache_tag(&cache, h);
 			__builtin_prefetch(bucket[na]);
 		}
-		w.e[na] = d;
+		w.node[na] = walk_node_of(d);
 		w.key[na] = k;
 		w.id[na++] = (uint16_t)i;
 	}
@@ -1254,13 +1287,14 @@ static void lookup_chunk(const struct lpm *t, const uint8_t *key,
 		down = na;
 	for (unsigned j = 0; c && j < na; j++) {
 		uint32_t v = lpm_cache_match(bucket[j], tag[j]);
+		uint16_t i = w.id[j];
 
-		value[w.id[j]] = v;
-		walk_keep(&w, down, j, w.e[j]);
+		value[i] = v;
+		walk_keep(&w, down, w.node[j], w.key[j], i);
 		down += v == 0;
 	}
 	for (unsigned j = 0; j < down; j++)
-		__builtin_prefetch(lpm_node(t, w.e[j]));
+		__builtin_prefetch(walk_hdr(t, w.node[j]));
 	for (unsigned g = 0; g < down; g += LPM_BATCH)
 		walk_group(t, &w, g, down - g < LPM_BATCH ? down - g : LPM_BATCH,
 			   value);

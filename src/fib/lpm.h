@@ -160,17 +160,6 @@ static inline const uint32_t *lpm_node_slot(const struct lpm *t,
 	return &t->word[r];
 }
 
-/* The header of e's node, or the none header (line 0) when e is a plain
- * leaf: batched lookups step every key through the same reads, without
- * branching on whether it still goes down (that is data, and mispredicting
- * it costs more than the lookup). Computed with a mask, not a condition
- * the compiler could turn into a branch. */
-static inline const struct lpm_hdr *lpm_node_or_none(const struct lpm *t,
-						     uint32_t e)
-{
-	return &t->line[e & ~LPM_EXT & (0u - (e >> 31))].h;
-}
-
 /* The cache, or NULL. RCU reader (the pointer is published with release
  * order once the cache is filled). */
 static inline const struct lpm_cache *lpm_cache_of(const struct lpm *t)
@@ -207,15 +196,19 @@ static inline uint64_t lpm_cache_tag(const struct lpm_cache *c, uint64_t h)
 	return ((h & (marker - 1)) | marker) << 23;
 }
 
-/* The value bucket b holds for tag, or 0. No branch on the data. */
+/* The value bucket b holds for tag, or 0. No branch on the data: a tag
+ * sits in at most one slot, so every way yields its value or 0 and the
+ * four are ORed. Unrolled, so the ways' loads and compares are independent
+ * and no loop is left. */
 static inline uint32_t lpm_cache_match(const uint64_t *b, uint64_t tag)
 {
 	uint32_t v = 0;
 
+#pragma GCC unroll 4
 	for (unsigned s = 0; s < LPM_CACHE_WAYS; s++) {
 		uint64_t x = __atomic_load_n(&b[s], __ATOMIC_RELAXED) ^ tag;
 
-		v = x <= LPM_VALUE_MAX ? (uint32_t)x : v;
+		v |= x <= LPM_VALUE_MAX ? (uint32_t)x : 0;
 	}
 	return v;
 }
