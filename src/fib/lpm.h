@@ -196,10 +196,11 @@ static inline uint64_t lpm_cache_tag(const struct lpm_cache *c, uint64_t h)
 	return ((h & (marker - 1)) | marker) << 23;
 }
 
-/* The value bucket b holds for tag, or 0. No branch on the data: a tag
- * sits in at most one slot, so every way yields its value or 0 and the
- * four are ORed. Unrolled, so the ways' loads and compares are independent
- * and no loop is left. */
+/* The value bucket b holds for tag, or 0. No branch on the data, no loop
+ * left (unrolled). A select, not an OR of the ways: the writer moves a
+ * tag only by clearing its slot before setting another, but a reader's
+ * four loads are not one snapshot and may see both; it must then answer
+ * one of the two values, each valid at some moment, not a mix. */
 static inline uint32_t lpm_cache_match(const uint64_t *b, uint64_t tag)
 {
 	uint32_t v = 0;
@@ -208,7 +209,7 @@ static inline uint32_t lpm_cache_match(const uint64_t *b, uint64_t tag)
 	for (unsigned s = 0; s < LPM_CACHE_WAYS; s++) {
 		uint64_t x = __atomic_load_n(&b[s], __ATOMIC_RELAXED) ^ tag;
 
-		v |= x <= LPM_VALUE_MAX ? (uint32_t)x : 0;
+		v = x <= LPM_VALUE_MAX ? (uint32_t)x : v;
 	}
 	return v;
 }
